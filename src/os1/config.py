@@ -1,0 +1,157 @@
+"""Settings: defaults, then ``OS1_HOME/config.toml``, then ``OS1_*`` environment variables (highest).
+
+OS1_HOME is the data folder (default ``~/.os1``): the database, the config file and model caches.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from os1.core.errors import ConfigError
+
+CONFIG_FILE = "config.toml"
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("OS1_HOME") or Path.home() / ".os1").expanduser()
+
+
+def default_threads() -> int:
+    """One thread per spare core, at most four.
+
+    llama.cpp threads spin-wait: with every core taken, generation collapses to a few tokens per second
+    as soon as anything else runs, so leave one core free.
+    """
+    cores = os.cpu_count() or 1
+    return max(1, min(4, cores - 1))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OS1_", extra="forbid", validate_assignment=True)
+
+    home: Path = Field(default_factory=default_home, description="data folder (database, config, models)")
+    llm_backend: Literal["local", "openai", "scripted"] = Field(
+        "local", description="local: GGUF in-process; openai: any OpenAI-compatible server; scripted: tests"
+    )
+    model: str = Field("smollm2-135m", description="catalog id of the local model (see `os1 models list`)")
+    n_threads: int = Field(default_factory=default_threads, ge=1, le=256, description="CPU threads for the local model")
+    n_ctx: int = Field(4096, ge=512, le=131072, description="context window of the local model, in tokens")
+    max_reply_tokens: int = Field(256, ge=16, le=8192, description="longest reply, in tokens")
+    temperature: float = Field(0.7, ge=0.0, le=2.0, description="sampling temperature")
+    openai_base_url: str = Field("http://127.0.0.1:11434/v1", description="OpenAI-compatible server, e.g. Ollama")
+    openai_api_key: SecretStr = Field(SecretStr(""), description="API key for the OpenAI-compatible server")
+    openai_model: str = Field("", description="model name on the OpenAI-compatible server")
+    openai_timeout_s: float = Field(120.0, gt=0, description="seconds to wait for the server")
+    max_message_chars: int = Field(8000, ge=100, description="longest message a user can send, in characters")
+    hub_endpoint: str = Field("https://huggingface.co", description="model hub used by `os1 models pull`")
+
+    @field_validator("home", mode="before")
+    @classmethod
+    def _expand(cls, value: Any) -> Any:
+        return Path(value).expanduser() if isinstance(value, str | Path) else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlFile(settings_cls))
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "os1.db"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def config_path(self) -> Path:
+        return self.home / CONFIG_FILE
+
+
+class _TomlFile(PydanticBaseSettingsSource):
+    """Reads OS1_HOME/config.toml; a broken file becomes a one-line ConfigError."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return read_config_file(_home_from_env())
+
+
+def _home_from_env() -> Path:
+    return default_home()
+
+
+def read_config_file(home: Path) -> dict[str, Any]:
+    path = home / CONFIG_FILE
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc})", f"fix or delete {path}") from exc
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings with the usual precedence; a bad value becomes a ConfigError that names the key."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc), "run `os1 config show` and correct it with `os1 config set`") from exc
+
+
+def set_config_value(home: Path, key: str, value: str) -> Settings:
+    """Validate ``key = value`` and write it to config.toml; the file is unchanged when it is invalid."""
+    if key not in Settings.model_fields or key == "home":
+        known = ", ".join(sorted(k for k in Settings.model_fields if k != "home"))
+        raise ConfigError(f"unknown setting {key!r}", f"use one of: {known}")
+    data = read_config_file(home)
+    data[key] = value
+    try:
+        checked = Settings(home=home, **data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc), f"see `os1 config show` for the valid form of {key}") from exc
+    data[key] = _plain(getattr(checked, key))
+    home.mkdir(parents=True, exist_ok=True)
+    (home / CONFIG_FILE).write_text(tomli_w.dumps(data), encoding="utf-8")
+    return checked
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _describe(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err.get("loc", ())) or "settings"
+    return f"invalid setting {where}: {err.get('msg', 'bad value')}"
+
+
+def describe_settings(settings: Settings) -> list[tuple[str, str, str]]:
+    """(key, value, description) rows for `os1 config show`; secrets are masked."""
+    rows = []
+    for name, info in Settings.model_fields.items():
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            shown = "****" if value.get_secret_value() else "(not set)"
+        else:
+            shown = str(value)
+        rows.append((name, shown, info.description or ""))
+    return rows

@@ -1,0 +1,6 @@
+"""Fakes that implement OS1's real interfaces, for fast unit tests. Shipped in the package so that
+``OS1_LLM_BACKEND=scripted`` works in a real ``os1`` process too."""
+
+from os1.testing.llm import ScriptedLLM
+
+__all__ = ["ScriptedLLM"]
