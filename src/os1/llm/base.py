@@ -7,7 +7,7 @@ follows a JSON schema, and counts tokens. Backends register by name; heavy ones 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -38,7 +38,7 @@ class LLM(Protocol):
     name: str
     capabilities: LLMCapabilities
 
-    def stream(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> AsyncIterator[str]:
+    def stream(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> AsyncGenerator[str, None]:
         """Yield reply text deltas. Closing the iterator (or cancelling its task) stops generation."""
         ...
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from os1.core.messages import ChatMessage
@@ -36,7 +36,7 @@ class ScriptedLLM:
         self.requests: list[list[ChatMessage]] = []
         self._next = 0
 
-    async def stream(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> AsyncIterator[str]:
+    async def stream(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> AsyncGenerator[str, None]:
         self.requests.append(list(messages))
         reply = self._pick(messages)
         words = reply.split(" ")

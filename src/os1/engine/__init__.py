@@ -1,0 +1,1 @@
+"""The conversation engine: Sessions, turns and the first meeting."""

@@ -1,0 +1,57 @@
+"""Opening OS1 for one local user: the store, the LLM and the session config, from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from os1.config import Settings
+from os1.core.messages import User
+from os1.engine.session import SessionConfig
+from os1.llm.base import LLM, create_llm
+from os1.llm.catalog import Progress, resolve_model_path
+from os1.storage.base import Store
+from os1.storage.sqlite import open_store
+
+
+@dataclass
+class Companion:
+    settings: Settings
+    store: Store
+    llm: LLM
+    user: User
+
+    @property
+    def session_config(self) -> SessionConfig:
+        return session_config(self.settings)
+
+    async def aclose(self) -> None:
+        await self.llm.aclose()
+        await self.store.close()
+
+
+def session_config(settings: Settings) -> SessionConfig:
+    n_ctx = settings.n_ctx
+    return SessionConfig(
+        n_ctx=n_ctx,
+        max_reply_tokens=min(settings.max_reply_tokens, n_ctx // 2),
+        temperature=settings.temperature,
+        max_message_chars=settings.max_message_chars,
+    )
+
+
+async def open_store_for(settings: Settings) -> tuple[Store, User]:
+    store = open_store(settings.db_path)
+    return store, await store.users.local_user()
+
+
+async def open_companion(settings: Settings, join_progress: Progress | None = None) -> Companion:
+    """Open the database first (cheap, and it must work even when the model does not), then the model."""
+    store, user = await open_store_for(settings)
+    try:
+        if settings.llm_backend == "local":
+            resolve_model_path(settings, join_progress)  # joins chunked packaged weights once, with progress
+        llm = create_llm(settings)
+    except BaseException:
+        await store.close()
+        raise
+    return Companion(settings, store, llm, user)

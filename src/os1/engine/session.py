@@ -1,0 +1,153 @@
+"""A Session: one user's live conversation. It runs the turn flow of DESIGN.md:
+
+store the user's utterance (durably, before anything else) -> build the prompt -> stream the reply,
+saving it as it grows -> mark it complete, or truncated when it was interrupted or failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from os1.core.errors import InputError
+from os1.core.messages import ChatMessage, Conversation, MessageStatus, Role, StoredMessage
+from os1.core.profile import Profile
+from os1.engine.clock import Clock, system_clock, time_note
+from os1.engine.prompt import build_prompt
+from os1.llm.base import LLM, GenerationOptions
+from os1.persona.identity import persona_prompt
+from os1.storage.base import Store
+
+log = logging.getLogger(__name__)
+
+# How many stored messages to consider for the prompt before the token budget trims them.
+HISTORY_WINDOW = 200
+# Save a growing reply at most this often, so a killed process loses at most this much of it.
+FLUSH_INTERVAL_S = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfig:
+    n_ctx: int = 4096
+    max_reply_tokens: int = 256
+    temperature: float = 0.7
+    max_message_chars: int = 8000
+
+    @property
+    def prompt_budget(self) -> int:
+        return self.n_ctx - self.max_reply_tokens
+
+
+class Session:
+    """Owns one conversation of one user. Create with ``Session.open``."""
+
+    def __init__(
+        self,
+        store: Store,
+        llm: LLM,
+        profile: Profile,
+        conversation: Conversation,
+        config: SessionConfig,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.store = store
+        self.llm = llm
+        self.profile = profile
+        self.conversation = conversation
+        self.config = config
+        self.clock = clock
+        self.last_reply: StoredMessage | None = None
+
+    @classmethod
+    async def open(
+        cls,
+        store: Store,
+        llm: LLM,
+        user_id: str,
+        config: SessionConfig,
+        *,
+        new_conversation: bool = False,
+        clock: Clock = system_clock,
+    ) -> Session:
+        """Continue the user's latest conversation (or start one)."""
+        profile = await store.profiles.get(user_id)
+        conversation = None if new_conversation else await store.conversations.latest(user_id)
+        if conversation is None:
+            conversation = await store.conversations.create(user_id)
+        return cls(store, llm, profile, conversation, config, clock)
+
+    @property
+    def user_id(self) -> str:
+        return self.conversation.user_id
+
+    async def history(self, limit: int = 50) -> list[StoredMessage]:
+        return await self.store.messages.recent(self.user_id, self.conversation.id, limit)
+
+    def check_input(self, text: str) -> str:
+        text = text.strip()
+        if not text:
+            raise InputError("the message is empty", "type something to say")
+        if len(text) > self.config.max_message_chars:
+            raise InputError(
+                f"the message is {len(text)} characters; the limit is {self.config.max_message_chars}",
+                "send it in parts, or raise it with `os1 config set max_message_chars N`",
+            )
+        return text
+
+    async def send(self, text: str) -> AsyncIterator[str]:
+        """Run one turn and yield the reply as it streams.
+
+        Closing the iterator early (Ctrl-C, barge-in) stores the reply as truncated at what was yielded.
+        """
+        text = self.check_input(text)
+        now = self.clock()
+        said = await self.store.messages.add(self.user_id, self.conversation.id, Role.USER, text, created_at=now)
+        log.info("turn user=%s conversation=%s message=%s", self.user_id, self.conversation.id, said.id)
+        messages = await self._prompt(said)
+        options = GenerationOptions(max_tokens=self.config.max_reply_tokens, temperature=self.config.temperature)
+        async for delta in self._stream_and_store(messages, options):
+            yield delta
+
+    async def _prompt(self, said: StoredMessage) -> list[ChatMessage]:
+        last = await self.store.messages.last_exchange_at(self.user_id, before_id=said.id)
+        dialogue = await self.store.messages.recent(self.user_id, self.conversation.id, HISTORY_WINDOW)
+        dialogue = [m for m in dialogue if m.role is not Role.SYSTEM and (m.content or m.role is Role.USER)]
+        return await build_prompt(
+            persona_prompt(self.profile),
+            dialogue,
+            time_note(said.created_at, last),
+            self.config.prompt_budget,
+            self.llm.count_tokens,
+        )
+
+    async def _stream_and_store(
+        self, messages: list[ChatMessage], options: GenerationOptions
+    ) -> AsyncIterator[str]:
+        reply: StoredMessage | None = None
+        text = ""
+        status = MessageStatus.TRUNCATED
+        last_flush = 0.0
+        stream = self.llm.stream(messages, options)
+        try:
+            async for delta in stream:
+                text += delta
+                if reply is None:
+                    reply = await self.store.messages.add(
+                        self.user_id, self.conversation.id, Role.ASSISTANT, text, MessageStatus.STREAMING
+                    )
+                    last_flush = time.monotonic()
+                elif time.monotonic() - last_flush >= FLUSH_INTERVAL_S:
+                    await self.store.messages.update(self.user_id, reply.id, text, MessageStatus.STREAMING)
+                    last_flush = time.monotonic()
+                yield delta
+            status = MessageStatus.COMPLETE
+        finally:
+            await stream.aclose()
+            if reply is not None:
+                await self.store.messages.update(self.user_id, reply.id, text, status)
+                self.last_reply = StoredMessage(
+                    reply.id, reply.conversation_id, reply.user_id, Role.ASSISTANT, text, reply.created_at, status
+                )
+                log.info("reply message=%s status=%s chars=%d", reply.id, status.value, len(text))
