@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 
 from os1 import __version__
-from os1.cli import chat, config_cmd, history, meeting, models, doctor
-from os1.cli.common import State, err_console, get_settings, use_home
+from os1.cli import chat, config_cmd, doctor, history, meeting, models
+from os1.cli.common import State, err_console, use_home
 from os1.core.errors import OS1Error
 
 app = typer.Typer(
@@ -42,7 +42,9 @@ def main(
     ctx: typer.Context,
     home: Annotated[Path | None, typer.Option("--home", help="data folder (overrides OS1_HOME)")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="log details and show tracebacks")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")
+    ] = False,
 ) -> None:
     use_home(home)
     State.debug = debug
@@ -76,6 +78,8 @@ def run() -> None:
             sys.exit(exc.exit_code)
         if debug:
             raise
-        err_console.print(f"[bold red]error:[/] unexpected {type(exc).__name__}: {exc} — rerun with --debug "
-                          "and report it", soft_wrap=True)
+        err_console.print(
+            f"[bold red]error:[/] unexpected {type(exc).__name__}: {exc} — rerun with --debug and report it",
+            soft_wrap=True,
+        )
         sys.exit(1)

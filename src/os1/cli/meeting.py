@@ -50,7 +50,7 @@ def ask(given: dict[str, str | None], *, assume_defaults: bool) -> Answers:
             values[q.key] = getpass.getuser().capitalize() if q.key == "user_name" else q.default
         else:
             choices = list(q.choices) or None
-            values[q.key] = Prompt.ask(q.text, choices=choices, default=q.default or None, console=console) or ""
+            values[q.key] = Prompt.ask(q.text, choices=choices, default=q.default, console=console) or ""
             while q.key == "user_name" and not values[q.key].strip():
                 values[q.key] = Prompt.ask("I'd like to know what to call you", console=console)
     return Answers.from_strings(values)

@@ -83,7 +83,7 @@ def _model(settings: Settings) -> Check:
         return Check("model", True, f"not used (llm_backend = {settings.llm_backend})")
     try:
         model = find_model(settings.model)
-    except Exception as exc:  # noqa: BLE001 - reported, not raised
+    except Exception as exc:
         return Check("model", False, str(exc), "choose one with `os1 models use ID` (see `os1 models list`)")
     if local_path(model, settings.models_dir) is not None:
         return Check("model", True, f"{model.id} ready")
@@ -100,10 +100,18 @@ def _openai(settings: Settings) -> Check:
     try:
         resp = httpx.get(url, headers=headers, timeout=5)
     except httpx.HTTPError as exc:
-        return Check("openai server", False, f"{url}: {type(exc).__name__}",
-                     "start the server or fix `os1 config set openai_base_url URL`")
+        return Check(
+            "openai server",
+            False,
+            f"{url}: {type(exc).__name__}",
+            "start the server or fix `os1 config set openai_base_url URL`",
+        )
     if resp.status_code in (401, 403):
-        return Check("openai server", False, f"{url}: HTTP {resp.status_code}", "set `os1 config set openai_api_key KEY`")
+        return Check(
+            "openai server", False, f"{url}: HTTP {resp.status_code}", "set `os1 config set openai_api_key KEY`"
+        )
     if resp.status_code >= 400:
-        return Check("openai server", False, f"{url}: HTTP {resp.status_code}", "check openai_base_url (it usually ends in /v1)")
+        return Check(
+            "openai server", False, f"{url}: HTTP {resp.status_code}", "check openai_base_url (it usually ends in /v1)"
+        )
     return Check("openai server", True, url)

@@ -151,6 +151,6 @@ def _clean(value: str, limit: int) -> str:
 def _choice(value: str, enum: Any, default: Any) -> str:
     value = value.strip().lower()
     for member in enum:
-        if member.value == value or member.value.startswith(value) and value:
+        if member.value == value or (member.value.startswith(value) and value):
             return str(member.value)
     return str(default.value)

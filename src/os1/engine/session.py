@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
 from os1.core.errors import InputError
@@ -96,7 +96,7 @@ class Session:
             )
         return text
 
-    async def send(self, text: str) -> AsyncIterator[str]:
+    async def send(self, text: str) -> AsyncGenerator[str, None]:
         """Run one turn and yield the reply as it streams.
 
         Closing the iterator early (Ctrl-C, barge-in) stores the reply as truncated at what was yielded.
@@ -124,7 +124,7 @@ class Session:
 
     async def _stream_and_store(
         self, messages: list[ChatMessage], options: GenerationOptions
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         reply: StoredMessage | None = None
         text = ""
         status = MessageStatus.TRUNCATED

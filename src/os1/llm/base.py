@@ -86,7 +86,8 @@ def create_llm(settings: Settings) -> LLM:
     except KeyError:
         known = ", ".join(sorted(_REGISTRY))
         raise ConfigError(f"unknown LLM backend {settings.llm_backend!r}", f"use one of: {known}") from None
-    return factory(settings)
+    llm: LLM = factory(settings)
+    return llm
 
 
 def _register_builtins() -> None:

@@ -64,7 +64,7 @@ class LocalLLM:
         def work() -> None:
             try:
                 self._server.handle_chat_completions(json.dumps(request), on_chunk)
-            except Exception as exc:  # noqa: BLE001 - handed to the consumer below
+            except Exception as exc:
                 loop.call_soon_threadsafe(queue.put_nowait, exc)
             finally:
                 loop.call_soon_threadsafe(queue.put_nowait, _DONE)

@@ -18,6 +18,7 @@ from os1.core.errors import NotFoundError, StorageError
 from os1.core.ids import new_id
 from os1.core.messages import Conversation, MessageStatus, Role, SearchHit, StoredMessage, User
 from os1.core.profile import Profile
+from os1.storage.base import ConversationRepo, MessageRepo, ProfileRepo, UserRepo
 from os1.storage.sqlite.migrations import LATEST, migrate
 
 LOCAL_USER_NAME = "local"
@@ -51,10 +52,10 @@ def connect(path: Path) -> sqlite3.Connection:
 class SQLiteStore:
     def __init__(self, con: sqlite3.Connection) -> None:
         self.con = con
-        self.users = _Users(con)
-        self.profiles = _Profiles(con)
-        self.conversations = _Conversations(con)
-        self.messages = _Messages(con)
+        self.users: UserRepo = _Users(con)
+        self.profiles: ProfileRepo = _Profiles(con)
+        self.conversations: ConversationRepo = _Conversations(con)
+        self.messages: MessageRepo = _Messages(con)
 
     async def close(self) -> None:
         self.con.close()
