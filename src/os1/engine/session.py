@@ -6,6 +6,7 @@ saving it as it grows -> mark it complete, or truncated when it was interrupted 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import AsyncGenerator
@@ -107,8 +108,10 @@ class Session:
         log.info("turn user=%s conversation=%s message=%s", self.user_id, self.conversation.id, said.id)
         messages = await self._prompt(said)
         options = GenerationOptions(max_tokens=self.config.max_reply_tokens, temperature=self.config.temperature)
-        async for delta in self._stream_and_store(messages, options):
-            yield delta
+        # aclosing: when our caller stops early, the inner stream must finish (and store) right now.
+        async with contextlib.aclosing(self._stream_and_store(messages, options)) as deltas:
+            async for delta in deltas:
+                yield delta
 
     async def _prompt(self, said: StoredMessage) -> list[ChatMessage]:
         last = await self.store.messages.last_exchange_at(self.user_id, before_id=said.id)

@@ -7,6 +7,7 @@ A hub model is downloaded by ``os1.llm.hub`` with a progress bar, resumable, and
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import importlib.util
 import json
@@ -187,15 +188,23 @@ def join_parts(model: CatalogModel, models_dir: Path, progress: Progress | None 
     tmp = target.with_name(target.name + ".part")
     digest = hashlib.sha256()
     done = 0
-    with tmp.open("wb") as out:
-        for path in paths:
-            with path.open("rb") as src:
-                while block := src.read(4 << 20):
-                    digest.update(block)
-                    out.write(block)
-                    done += len(block)
-                    if progress:
-                        progress(done, total)
+    try:
+        with tmp.open("wb") as out:
+            for path in paths:
+                with path.open("rb") as src:
+                    while block := src.read(4 << 20):
+                        digest.update(block)
+                        out.write(block)
+                        done += len(block)
+                        if progress:
+                            progress(done, total)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.errno == errno.ENOSPC:
+            raise ModelError(f"the disk is full while joining {model.id} into {models_dir}",
+                             f"free {total // 1_000_000} MB there (or set OS1_HOME elsewhere) and retry") from exc
+        raise ModelError(f"cannot join {model.id} into {models_dir} ({exc.strerror or exc})",
+                         "check that OS1_HOME is writable, then retry `os1 models pull`") from exc
     verify_digest(model, digest.hexdigest(), tmp)
     os.replace(tmp, target)
     write_marker(target, digest.hexdigest())

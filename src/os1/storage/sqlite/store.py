@@ -45,6 +45,9 @@ def connect(path: Path) -> sqlite3.Connection:
         con.execute("PRAGMA foreign_keys=ON")
         con.execute("PRAGMA busy_timeout=10000")
         return con
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(f"the database {path} is damaged or not OS1's: {exc}",
+                           "move it aside and start again, or restore a backup") from exc
     except (sqlite3.Error, OSError) as exc:
         raise StorageError(f"cannot open the database {path}: {exc}", "check OS1_HOME and run `os1 doctor`") from exc
 

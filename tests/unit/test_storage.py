@@ -1,0 +1,121 @@
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from os1.core.errors import NotFoundError, StorageError
+from os1.core.ids import id_prefix
+from os1.core.messages import MessageStatus, Role
+from os1.core.profile import OSIdentity, Profile, VoicePreference
+from os1.storage.sqlite import SQLiteStore, open_store
+from os1.storage.sqlite.migrations import LATEST, current_version, migrate
+
+
+def test_migrates_from_empty(tmp_path: Path) -> None:
+    con = sqlite3.connect(tmp_path / "db", isolation_level=None)
+    assert current_version(con) == 0
+    assert migrate(con) == LATEST
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table')")}
+    assert {"users", "profiles", "conversations", "messages", "messages_fts"} <= tables
+
+
+async def test_migrates_from_previous_schema_keeping_data(tmp_path: Path) -> None:
+    con = sqlite3.connect(tmp_path / "db", isolation_level=None)
+    migrate(con, target=LATEST - 1)
+    con.execute("INSERT INTO users VALUES ('usr_1', 'local', '2026-01-01T00:00:00+00:00')")
+    con.execute("INSERT INTO conversations VALUES ('conv_1', 'usr_1', '', '2026-01-01T00:00:00+00:00')")
+    con.execute(
+        "INSERT INTO messages (id, conversation_id, user_id, role, content, status, created_at) "
+        "VALUES ('msg_1', 'conv_1', 'usr_1', 'user', 'my sister Ana plays cello', 'complete', "
+        "'2026-01-01T00:00:00+00:00')"
+    )
+    con.close()
+    store = open_store(tmp_path / "db")
+    hits = await store.messages.search("usr_1", "cello")
+    assert [h.message.id for h in hits] == ["msg_1"]
+    assert current_version(store.con) == LATEST
+    await store.close()
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    con = sqlite3.connect(tmp_path / "db", isolation_level=None)
+    con.execute(f"PRAGMA user_version = {LATEST + 5}")
+    con.close()
+    with pytest.raises(StorageError, match="newer"):
+        open_store(tmp_path / "db")
+
+
+def test_garbage_file_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "db").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StorageError, match="damaged"):
+        open_store(tmp_path / "db")
+
+
+async def test_messages_round_trip_in_order(store: SQLiteStore) -> None:
+    user = await store.users.local_user()
+    conv = await store.conversations.create(user.id)
+    first = await store.messages.add(user.id, conv.id, Role.USER, "hello")
+    second = await store.messages.add(user.id, conv.id, Role.ASSISTANT, "hi there", MessageStatus.STREAMING)
+    await store.messages.update(user.id, second.id, "hi there, Theo", MessageStatus.COMPLETE)
+    got = await store.messages.recent(user.id, conv.id, 10)
+    assert [m.content for m in got] == ["hello", "hi there, Theo"]
+    assert got[1].status is MessageStatus.COMPLETE
+    assert id_prefix(first.id) == "msg" and first.id < second.id
+
+
+async def test_local_user_is_created_once(store: SQLiteStore) -> None:
+    a = await store.users.local_user()
+    b = await store.users.local_user()
+    assert a.id == b.id and id_prefix(a.id) == "usr"
+
+
+async def test_another_user_sees_nothing(store: SQLiteStore) -> None:
+    alice = await store.users.create("alice")
+    bob = await store.users.create("bob")
+    conv = await store.conversations.create(alice.id)
+    await store.messages.add(alice.id, conv.id, Role.USER, "alice's secret garden")
+    assert await store.conversations.get(bob.id, conv.id) is None
+    assert await store.messages.recent(bob.id, conv.id, 10) == []
+    assert await store.messages.search(bob.id, "garden") == []
+    assert await store.messages.history(bob.id) == []
+    with pytest.raises(NotFoundError):
+        await store.messages.add(bob.id, conv.id, Role.USER, "writing into alice's conversation")
+
+
+async def test_recover_marks_streaming_replies_truncated(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "db")
+    user = await store.users.local_user()
+    conv = await store.conversations.create(user.id)
+    reply = await store.messages.add(user.id, conv.id, Role.ASSISTANT, "half a sen", MessageStatus.STREAMING)
+    await store.close()
+    reopened = open_store(tmp_path / "db")
+    (got,) = await reopened.messages.recent(user.id, conv.id, 5)
+    assert got.id == reply.id and got.status is MessageStatus.TRUNCATED and got.content == "half a sen"
+    await reopened.close()
+
+
+async def test_search_treats_operators_as_words(store: SQLiteStore) -> None:
+    user = await store.users.local_user()
+    conv = await store.conversations.create(user.id)
+    await store.messages.add(user.id, conv.id, Role.USER, "I went running NEAR the river")
+    assert len(await store.messages.search(user.id, '"river" NEAR(')) == 1
+    assert await store.messages.search(user.id, "   ") == []
+
+
+async def test_profile_round_trip(store: SQLiteStore) -> None:
+    user = await store.users.local_user()
+    assert not (await store.profiles.get(user.id)).met
+    ident = OSIdentity("Iris", "I chose it because it sounds like light.", datetime(2026, 11, 1, tzinfo=UTC))
+    await store.profiles.save(Profile(user.id, "Theo", "a writer", voice=VoicePreference.FEMININE, identity=ident))
+    got = await store.profiles.get(user.id)
+    assert got.met and got.identity == ident and got.voice is VoicePreference.FEMININE and got.user_name == "Theo"
+
+
+async def test_last_exchange_is_before_the_given_message(store: SQLiteStore) -> None:
+    user = await store.users.local_user()
+    conv = await store.conversations.create(user.id)
+    t0 = datetime(2026, 11, 1, 9, tzinfo=UTC)
+    await store.messages.add(user.id, conv.id, Role.USER, "morning", created_at=t0)
+    now = await store.messages.add(user.id, conv.id, Role.USER, "evening", created_at=t0 + timedelta(hours=10))
+    assert await store.messages.last_exchange_at(user.id, before_id=now.id) == t0
