@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -195,7 +196,7 @@ async def test_from_settings_uses_the_settings(
 ) -> None:
     monkeypatch.setenv("OS1_HOME", str(tmp_path))
     settings = Settings(home=tmp_path, llm_backend="openai", openai_base_url=f"{server_url}/ok/v1",
-                        openai_api_key="sk-from-settings", openai_model="m2", openai_timeout_s=5)
+                        openai_api_key=SecretStr("sk-from-settings"), openai_model="m2", openai_timeout_s=5)
     llm = OpenAICompatLLM.from_settings(settings)
     assert "sk-from-settings" not in repr(llm)
     try:

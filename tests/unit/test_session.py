@@ -67,7 +67,7 @@ async def test_backend_dying_mid_reply_keeps_the_partial_reply_truncated(store: 
     session = await open_session(store, FailingLLM(after_words=2))
     with pytest.raises(BackendError):
         await run_turn(session, "tell me something")
-    user_msg, reply = await session.history()
+    _, reply = await session.history()
     assert reply.content == "one two" and reply.status is MessageStatus.TRUNCATED
 
 

@@ -57,7 +57,9 @@ def run() -> None:
     """Entry point: OS1 errors become one line (cause — fix); tracebacks only with --debug."""
     debug = "--debug" in sys.argv
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns the code of a typer.Exit instead of exiting.
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except OS1Error as exc:
         if debug:
             raise

@@ -15,8 +15,8 @@ def prepare_model(settings: Settings) -> None:
     if settings.llm_backend != "local":
         return
     model = find_model(settings.model)
-    if local_path(model, settings.models_dir) is not None or part_paths(model) is None:
-        return  # ready, or missing (loading will say how to get it)
+    if not model.joined or local_path(model, settings.models_dir) is not None or part_paths(model) is None:
+        return  # nothing to join, ready, or missing (loading will say how to get it)
     columns = (TextColumn(f"preparing {model.id} (first use only)"), BarColumn(), DownloadColumn(),
                TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as bar:

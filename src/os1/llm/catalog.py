@@ -129,7 +129,9 @@ def package_dir(package: str) -> Path | None:
 
 
 def part_paths(model: CatalogModel) -> list[Path] | None:
-    """The files of a packaged model, in order; None when a package is missing."""
+    """The files of a packaged model, in order; None when a package is missing (or it is not packaged)."""
+    if not model.parts:
+        return None
     paths = []
     for part in model.parts:
         base = package_dir(part.package)

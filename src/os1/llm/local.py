@@ -48,7 +48,7 @@ class LocalLLM:
         self._sock_dir = Path(tempfile.mkdtemp(prefix="os1-llm-"))  # mode 0700: only this user
         self._server = _start_server(model_path, self._sock_dir / "llama.sock", self._api_key,
                                      n_threads=n_threads, n_ctx=n_ctx, n_parallel=n_parallel)
-        self._http: httpx.AsyncClient | None = None
+        self._http: httpx.Client | None = None
         self._token_cache: dict[str, int] = {}
 
     async def stream(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> AsyncGenerator[str, None]:
@@ -95,7 +95,9 @@ class LocalLLM:
             return cached
         client = self._client()
         try:
-            resp = await client.post("/tokenize", json={"content": text})
+            # A synchronous call over the private Unix socket takes about a millisecond, and unlike an
+            # AsyncClient it is not tied to one event loop.
+            resp = client.post("/tokenize", json={"content": text})
             resp.raise_for_status()
         except httpx.HTTPError as exc:
             raise BackendError(f"local model could not tokenize: {exc}", "check `os1 doctor`") from exc
@@ -104,22 +106,22 @@ class LocalLLM:
             self._token_cache[text] = count
         return count
 
-    def _client(self) -> httpx.AsyncClient:
+    def _client(self) -> httpx.Client:
         if self._http is None:
-            transport = httpx.AsyncHTTPTransport(uds=str(self._sock_dir / "llama.sock"))
-            self._http = httpx.AsyncClient(
+            transport = httpx.HTTPTransport(uds=str(self._sock_dir / "llama.sock"))
+            self._http = httpx.Client(
                 transport=transport, base_url="http://llama", headers={"Authorization": f"Bearer {self._api_key}"}
             )
         return self._http
 
     async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
         self.close()
 
     def close(self) -> None:
         """Free the model (also safe to call from synchronous code at exit)."""
+        if self._http is not None:
+            self._http.close()
+            self._http = None
         server = getattr(self, "_server", None)
         if server is not None:
             self._server = None

