@@ -63,7 +63,7 @@ async def test_the_model_names_itself_within_the_schema(llm: LocalLLM) -> None:
     data = await llm.complete_json(
         [ChatMessage(Role.USER, "Choose a first name for yourself and say why.")],
         NAME_SCHEMA,
-        GenerationOptions(max_tokens=80, temperature=0.7),
+        GenerationOptions(max_tokens=160, temperature=0.0),
     )
     assert re.fullmatch(r"[A-Z][a-z]{2,11}", data["name"])
     assert data["reason"].startswith("I chose it because ")
@@ -76,3 +76,14 @@ async def test_first_meeting_with_the_real_model_stores_a_named_identity(store: 
     profile = await run_first_meeting(store, llm, user.id, Answers("Theo", "a writer"))
     stored = await store.profiles.get(user.id)
     assert stored == profile and stored.identity is not None and stored.identity.name != "Theo"
+
+
+async def test_the_stable_prefix_is_reused_between_turns(store: SQLiteStore, llm: LocalLLM) -> None:
+    user = await store.users.local_user()
+    session = await Session.open(store, llm, user.id, SessionConfig(n_ctx=2048, max_reply_tokens=24))
+    for text in ("Hi there, I'm Theo.", "I work as a letter writer.", "What do you think of that?"):
+        async with contextlib.aclosing(session.send(text)) as deltas:
+            _ = [d async for d in deltas]
+    timings = llm.last_timings
+    # Only the tail (the time note, the new message and the previous reply) is evaluated again.
+    assert timings["cache_n"] > 0 and timings["prompt_n"] < timings["cache_n"]

@@ -50,6 +50,9 @@ class LocalLLM:
                                      n_threads=n_threads, n_ctx=n_ctx, n_parallel=n_parallel)
         self._http: httpx.Client | None = None
         self._token_cache: dict[str, int] = {}
+        # llama.cpp's timings of the last finished reply: cache_n (prompt tokens reused from the previous
+        # request), prompt_n (prompt tokens evaluated now), predicted_per_second, ...
+        self.last_timings: dict[str, Any] = {}
 
     async def stream(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> AsyncGenerator[str, None]:
         request = _request(messages, options, stream=True)
@@ -74,7 +77,11 @@ class LocalLLM:
             while (item := await queue.get()) is not _DONE:
                 if isinstance(item, Exception):
                     raise BackendError(f"local model failed: {item}", "check `os1 doctor`") from item
-                if delta := _delta_text(item):
+                data = json.loads(item)
+                _raise_on_error(data)
+                if "timings" in data:
+                    self.last_timings = data["timings"]
+                if delta := _delta_text(data):
                     yield delta
         finally:
             stop.set()
@@ -86,7 +93,10 @@ class LocalLLM:
     ) -> dict[str, Any]:
         request = _request(messages, options, stream=False)
         request["response_format"] = {"type": "json_schema", "json_schema": {"schema": schema}}
-        result = await asyncio.to_thread(self._server.handle_chat_completions, request)
+        try:
+            result = await asyncio.to_thread(self._server.handle_chat_completions, request)
+        except RuntimeError as exc:  # e.g. the reply hit max_tokens before the JSON was complete
+            raise BackendError(f"local model gave no valid JSON: {exc}", "try again or use a larger model") from exc
         _raise_on_error(result)
         return parse_json_object(result["choices"][0]["message"]["content"] or "", self.name)
 
@@ -181,9 +191,7 @@ def _request(messages: Sequence[ChatMessage], options: GenerationOptions, *, str
     return request
 
 
-def _delta_text(chunk: str) -> str:
-    data = json.loads(chunk)
-    _raise_on_error(data)
+def _delta_text(data: dict[str, Any]) -> str:
     choices = data.get("choices") or [{}]
     return choices[0].get("delta", {}).get("content") or ""
 
