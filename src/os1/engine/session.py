@@ -116,7 +116,10 @@ class Session:
     async def _prompt(self, said: StoredMessage) -> list[ChatMessage]:
         last = await self.store.messages.last_exchange_at(self.user_id, before_id=said.id)
         dialogue = await self.store.messages.recent(self.user_id, self.conversation.id, HISTORY_WINDOW)
-        dialogue = [m for m in dialogue if m.role is not Role.SYSTEM and (m.content or m.role is Role.USER)]
+        # Another process may write to the same conversation meanwhile: take what came before this
+        # utterance, and this utterance last.
+        earlier = [m for m in dialogue if m.id < said.id and m.role is not Role.SYSTEM and m.content]
+        dialogue = [*earlier, said]
         return await build_prompt(
             persona_prompt(self.profile),
             dialogue,
