@@ -119,3 +119,17 @@ async def test_last_exchange_is_before_the_given_message(store: SQLiteStore) -> 
     await store.messages.add(user.id, conv.id, Role.USER, "morning", created_at=t0)
     now = await store.messages.add(user.id, conv.id, Role.USER, "evening", created_at=t0 + timedelta(hours=10))
     assert await store.messages.last_exchange_at(user.id, before_id=now.id) == t0
+
+
+async def test_care_events_are_counted_per_user_without_content(store: SQLiteStore) -> None:
+    alice = await store.users.create("alice")
+    bob = await store.users.create("bob")
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+    await store.care_events.record(alice.id, "crisis", t0)
+    await store.care_events.record(alice.id, "crisis", t0 + timedelta(days=2))
+    assert await store.care_events.count(alice.id, "crisis") == 2
+    assert await store.care_events.count(alice.id, "crisis", since=t0 + timedelta(days=1)) == 1
+    assert await store.care_events.count(bob.id, "crisis") == 0
+    assert await store.care_events.last(alice.id, "crisis") == t0 + timedelta(days=2)
+    columns = [r[1] for r in store.con.execute("PRAGMA table_info(care_events)")]
+    assert columns == ["id", "user_id", "kind", "created_at"]

@@ -60,11 +60,20 @@ class MessageRepo(Protocol):
         ...
 
 
+class CareEventRepo(Protocol):
+    """Counts of care events (a detected crisis, a disclosure, a break reminder), never their content."""
+
+    async def record(self, user_id: str, kind: str, at: datetime | None = None) -> None: ...
+    async def count(self, user_id: str, kind: str, since: datetime | None = None) -> int: ...
+    async def last(self, user_id: str, kind: str) -> datetime | None: ...
+
+
 class Store(Protocol):
     users: UserRepo
     profiles: ProfileRepo
     conversations: ConversationRepo
     messages: MessageRepo
+    care_events: CareEventRepo
 
     async def close(self) -> None: ...
 

@@ -56,6 +56,16 @@ MIGRATIONS: tuple[str, ...] = (
         INSERT INTO messages_fts(rowid, content) VALUES (new.rowid, new.content);
     END;
     """,
+    # 3: care events, counted without content (what happened and when; never what was said)
+    """
+    CREATE TABLE care_events (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX care_events_user ON care_events(user_id, kind, created_at);
+    """,
 )
 
 LATEST = len(MIGRATIONS)

@@ -18,7 +18,7 @@ from os1.core.errors import NotFoundError, StorageError
 from os1.core.ids import new_id
 from os1.core.messages import Conversation, MessageStatus, Role, SearchHit, StoredMessage, User
 from os1.core.profile import Profile
-from os1.storage.base import ConversationRepo, MessageRepo, ProfileRepo, UserRepo
+from os1.storage.base import CareEventRepo, ConversationRepo, MessageRepo, ProfileRepo, UserRepo
 from os1.storage.sqlite.migrations import LATEST, migrate
 
 LOCAL_USER_NAME = "local"
@@ -59,6 +59,7 @@ class SQLiteStore:
         self.profiles: ProfileRepo = _Profiles(con)
         self.conversations: ConversationRepo = _Conversations(con)
         self.messages: MessageRepo = _Messages(con)
+        self.care_events: CareEventRepo = _CareEvents(con)
 
     async def close(self) -> None:
         self.con.close()
@@ -234,6 +235,29 @@ class _Messages:
             (user_id, before_id or "~"),
         ).fetchone()
         return _dt(row[0]) if row else None
+
+
+class _CareEvents:
+    def __init__(self, con: sqlite3.Connection) -> None:
+        self.con = con
+
+    async def record(self, user_id: str, kind: str, at: datetime | None = None) -> None:
+        self.con.execute(
+            "INSERT INTO care_events VALUES (?, ?, ?, ?)", (new_id("care"), user_id, kind, _ts(at or now_utc()))
+        )
+
+    async def count(self, user_id: str, kind: str, since: datetime | None = None) -> int:
+        row = self.con.execute(
+            "SELECT count(*) FROM care_events WHERE user_id = ? AND kind = ? AND created_at >= ?",
+            (user_id, kind, _ts(since) if since else ""),
+        ).fetchone()
+        return int(row[0])
+
+    async def last(self, user_id: str, kind: str) -> datetime | None:
+        row = self.con.execute(
+            "SELECT max(created_at) FROM care_events WHERE user_id = ? AND kind = ?", (user_id, kind)
+        ).fetchone()
+        return _dt(row[0]) if row and row[0] else None
 
 
 def _fts_query(text: str) -> str:
