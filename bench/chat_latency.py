@@ -73,6 +73,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--models", default=",".join(PACKAGED), help="comma-separated ids, each optionally id:TURNS")
     ap.add_argument("--turns", type=int, default=len(USER_TURNS))
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--batch-threads", type=int, default=2, help="threads reading the prompt (OS1 default: all cores)")
     ap.add_argument("--max-tokens", type=int, default=96)
     ap.add_argument("--models-dir", type=Path, default=DEFAULT_MODELS_DIR)
     ap.add_argument("--quick", action="store_true", help="smoke test: 3 turns, smollm2-135m only")
@@ -151,7 +152,8 @@ async def bench_model(model_id: str, path: Path, turns: int, args: argparse.Name
     results = []
     for prefix_reuse in (True, False):
         print(f"{model_id} prefix_reuse={prefix_reuse} turns={turns}", file=sys.stderr)
-        llm = RecordingLLM(LocalLLM(path, n_threads=args.threads, n_ctx=N_CTX), prefix_reuse=prefix_reuse)
+        local = LocalLLM(path, n_threads=args.threads, n_threads_batch=args.batch_threads, n_ctx=N_CTX)
+        llm = RecordingLLM(local, prefix_reuse=prefix_reuse)
         try:
             rows = await run_dialogue(llm, turns, args.max_tokens)
         finally:

@@ -33,6 +33,12 @@ def default_threads() -> int:
     return max(1, min(4, cores - 1))
 
 
+def default_batch_threads() -> int:
+    """Reading a prompt is one short burst per turn, so use every core (at most four): on 2 cores this
+    halves the time to the first word. Lower it if other heavy work shares the machine."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OS1_", extra="forbid", validate_assignment=True)
 
@@ -41,7 +47,12 @@ class Settings(BaseSettings):
         "local", description="local: GGUF in-process; openai: any OpenAI-compatible server; scripted: tests"
     )
     model: str = Field("smollm2-135m", description="catalog id of the local model (see `os1 models list`)")
-    n_threads: int = Field(default_factory=default_threads, ge=1, le=256, description="CPU threads for the local model")
+    n_threads: int = Field(
+        default_factory=default_threads, ge=1, le=256, description="CPU threads generating the reply (local model)"
+    )
+    n_threads_batch: int = Field(
+        default_factory=default_batch_threads, ge=1, le=256, description="CPU threads reading the prompt (local model)"
+    )
     n_ctx: int = Field(4096, ge=512, le=131072, description="context window of the local model, in tokens")
     max_reply_tokens: int = Field(256, ge=16, le=8192, description="longest reply, in tokens")
     temperature: float = Field(0.7, ge=0.0, le=2.0, description="sampling temperature")

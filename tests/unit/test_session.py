@@ -121,3 +121,13 @@ async def test_empty_and_huge_messages_are_refused_clearly(store: SQLiteStore) -
     with pytest.raises(InputError, match="limit"):
         await run_turn(session, "x" * 9000)
     assert await session.history() == []
+
+
+async def test_warm_prefix_is_the_start_of_the_next_prompt(store: SQLiteStore) -> None:
+    llm = ScriptedLLM(["Hello Theo.", "Sure."])
+    session = await open_session(store, llm)
+    await run_turn(session, "Hi, I'm Theo.")
+    prefix = await session.warm_prefix()
+    await run_turn(session, "Can you help me?")
+    prompt = llm.requests[-1]
+    assert prompt[: len(prefix)] == prefix and len(prefix) == 3  # persona, my line, its reply

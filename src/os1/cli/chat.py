@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+import threading
 from typing import Annotated
 
 import typer
@@ -14,6 +15,7 @@ from os1.cli.history import print_messages
 from os1.cli.meeting import ask, meet
 from os1.cli.render import loading
 from os1.core.errors import InputError, OS1Error
+from os1.core.messages import ChatMessage
 from os1.engine.runtime import Companion
 from os1.engine.session import Session
 
@@ -46,6 +48,7 @@ def _chat_loop(runner: asyncio.Runner, companion: Companion, new: bool) -> None:
         session = runner.run(Session.open(companion.store, companion.llm, companion.user.id,
                                           companion.session_config))
     name = session.profile.identity.name if session.profile.identity else "OS1"
+    _warm_in_background(companion, runner.run(session.warm_prefix()))
     console.print(f"[dim]Talking with {name}. /help for commands, /quit to leave.[/]")
     while True:
         try:
@@ -68,6 +71,11 @@ def _chat_loop(runner: asyncio.Runner, companion: Companion, new: bool) -> None:
             console.print(f"[yellow]unknown command {command}[/] — /help lists them")
         elif line.strip():
             _turn(runner, session, line, name)
+
+
+def _warm_in_background(companion: Companion, prefix: list[ChatMessage]) -> None:
+    """Let the model read the persona and the conversation so far while the user types the first line."""
+    threading.Thread(target=lambda: asyncio.run(companion.llm.warm(prefix)), name="os1-warm", daemon=True).start()
 
 
 def _turn(runner: asyncio.Runner, session: Session, line: str, name: str) -> None:

@@ -48,3 +48,12 @@ async def build_prompt(
     costs = [await count(m.content) + MESSAGE_OVERHEAD_TOKENS for m in older]
     kept = [m.as_chat() for m in older[keep_from(costs, room):]]
     return [fixed[0], *kept, fixed[1], fixed[2]]
+
+
+async def build_prefix(
+    persona: str, dialogue: Sequence[StoredMessage], budget_tokens: int, count: TokenCounter
+) -> list[ChatMessage]:
+    """The part of the next turn's prompt that is already known: persona and the dialogue so far."""
+    room = budget_tokens - (await count(persona) + MESSAGE_OVERHEAD_TOKENS)
+    costs = [await count(m.content) + MESSAGE_OVERHEAD_TOKENS for m in dialogue]
+    return [ChatMessage(Role.SYSTEM, persona), *(m.as_chat() for m in dialogue[keep_from(costs, room) :])]

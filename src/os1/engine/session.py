@@ -16,7 +16,7 @@ from os1.core.errors import InputError
 from os1.core.messages import ChatMessage, Conversation, MessageStatus, Role, StoredMessage
 from os1.core.profile import Profile
 from os1.engine.clock import Clock, system_clock, time_note
-from os1.engine.prompt import build_prompt
+from os1.engine.prompt import build_prefix, build_prompt
 from os1.llm.base import LLM, GenerationOptions
 from os1.persona.identity import persona_prompt
 from os1.storage.base import Store
@@ -85,6 +85,13 @@ class Session:
 
     async def history(self, limit: int = 50) -> list[StoredMessage]:
         return await self.store.messages.recent(self.user_id, self.conversation.id, limit)
+
+    async def warm_prefix(self) -> list[ChatMessage]:
+        """What the next turn's prompt will start with; give it to ``llm.warm`` while the user types."""
+        dialogue = [m for m in await self.history(HISTORY_WINDOW) if m.role is not Role.SYSTEM and m.content]
+        # Leave room for the time note, the next message and the reply, as the turn itself will.
+        budget = self.config.prompt_budget - self.config.max_reply_tokens
+        return await build_prefix(persona_prompt(self.profile), dialogue, budget, self.llm.count_tokens)
 
     def check_input(self, text: str) -> str:
         text = text.strip()

@@ -50,6 +50,10 @@ class LLM(Protocol):
 
     async def count_tokens(self, text: str) -> int: ...
 
+    async def warm(self, messages: Sequence[ChatMessage]) -> None:
+        """Evaluate a prompt prefix ahead of time (while the user types); a no-op without prefix caching."""
+        ...
+
     async def aclose(self) -> None: ...
 
 
@@ -98,7 +102,12 @@ def _register_builtins() -> None:
         from os1.llm.catalog import resolve_model_path
         from os1.llm.local import LocalLLM
 
-        return LocalLLM(resolve_model_path(settings), n_threads=settings.n_threads, n_ctx=settings.n_ctx)
+        return LocalLLM(
+            resolve_model_path(settings),
+            n_threads=settings.n_threads,
+            n_threads_batch=settings.n_threads_batch,
+            n_ctx=settings.n_ctx,
+        )
 
     def openai(settings: Settings) -> LLM:
         from os1.llm.openai_compat import OpenAICompatLLM

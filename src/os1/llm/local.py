@@ -40,14 +40,23 @@ class LocalLLM:
     name = "local"
     capabilities = LLMCapabilities(json_schema=True, prefix_cache=True, exact_token_count=True)
 
-    def __init__(self, model_path: Path, *, n_threads: int = 1, n_ctx: int = 4096, n_parallel: int = 1) -> None:
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        n_threads: int = 1,
+        n_threads_batch: int | None = None,
+        n_ctx: int = 4096,
+        n_parallel: int = 1,
+    ) -> None:
         if not model_path.is_file():
             raise ModelError(f"model file {model_path} does not exist", "run `os1 models list` and `os1 models pull`")
         self.model_path = model_path
         self._api_key = secrets.token_urlsafe(24)
         self._sock_dir = Path(tempfile.mkdtemp(prefix="os1-llm-"))  # mode 0700: only this user
         self._server = _start_server(model_path, self._sock_dir / "llama.sock", self._api_key,
-                                     n_threads=n_threads, n_ctx=n_ctx, n_parallel=n_parallel)
+                                     n_threads=n_threads, n_threads_batch=n_threads_batch or n_threads,
+                                     n_ctx=n_ctx, n_parallel=n_parallel)
         self._http: httpx.Client | None = None
         self._token_cache: dict[str, int] = {}
         # llama.cpp's timings of the last finished reply: cache_n (prompt tokens reused from the previous
@@ -100,6 +109,11 @@ class LocalLLM:
         _raise_on_error(result)
         return parse_json_object(result["choices"][0]["message"]["content"] or "", self.name)
 
+    async def warm(self, messages: Sequence[ChatMessage]) -> None:
+        # One generated token is the cheapest request that leaves the prompt's KV cache in the slot.
+        async for _ in self.stream(messages, GenerationOptions(max_tokens=1, temperature=0.0)):
+            pass
+
     async def count_tokens(self, text: str) -> int:
         if (cached := self._token_cache.get(text)) is not None:
             return cached
@@ -139,7 +153,9 @@ class LocalLLM:
         shutil.rmtree(self._sock_dir, ignore_errors=True)
 
 
-def _start_server(model: Path, sock: Path, api_key: str, *, n_threads: int, n_ctx: int, n_parallel: int) -> Any:
+def _start_server(
+    model: Path, sock: Path, api_key: str, *, n_threads: int, n_threads_batch: int, n_ctx: int, n_parallel: int
+) -> Any:
     try:
         import xllamacpp
     except ImportError as exc:  # pragma: no cover - a core dependency
@@ -149,7 +165,7 @@ def _start_server(model: Path, sock: Path, api_key: str, *, n_threads: int, n_ct
     params.n_ctx = n_ctx * n_parallel  # llama.cpp splits the context across slots
     params.n_parallel = n_parallel
     params.cpuparams.n_threads = n_threads
-    params.cpuparams_batch.n_threads = n_threads
+    params.cpuparams_batch.n_threads = n_threads_batch
     params.cache_prompt = True
     params.warmup = False
     params.verbosity = -1 if not log.isEnabledFor(logging.DEBUG) else 1

@@ -92,6 +92,9 @@ class OpenAICompatLLM:
             raise self._status_error(response)
         return parse_json_object(_strip_fences(_message_text(response)), self.name)
 
+    async def warm(self, messages: Sequence[ChatMessage]) -> None:
+        return None  # prefix caching is the server's business (vLLM and llama.cpp server do it themselves)
+
     async def count_tokens(self, text: str) -> int:
         # The OpenAI API has no tokenizer endpoint; about four characters a token for English BPE.
         return math.ceil(len(text) / 4)

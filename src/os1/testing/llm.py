@@ -34,6 +34,7 @@ class ScriptedLLM:
         self.json_replies = list(json_replies)
         self.delay_s = float(os.environ.get("OS1_SCRIPTED_DELAY", "0")) if delay_s is None else delay_s
         self.requests: list[list[ChatMessage]] = []
+        self.warmed: list[list[ChatMessage]] = []
         self._next = 0
 
     async def stream(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> AsyncGenerator[str, None]:
@@ -56,6 +57,9 @@ class ScriptedLLM:
     async def count_tokens(self, text: str) -> int:
         # About four characters a token, like most English BPE vocabularies.
         return max(1, (len(text) + 3) // 4)
+
+    async def warm(self, messages: Sequence[ChatMessage]) -> None:
+        self.warmed.append(list(messages))
 
     async def aclose(self) -> None:
         return None
