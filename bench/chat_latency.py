@@ -73,7 +73,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--models", default=",".join(PACKAGED), help="comma-separated ids, each optionally id:TURNS")
     ap.add_argument("--turns", type=int, default=len(USER_TURNS))
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--batch-threads", type=int, default=2, help="threads reading the prompt (OS1 default: all cores)")
+    ap.add_argument("--batch-threads", type=int, default=1, help="threads reading the prompt (OS1 default: n_threads)")
     ap.add_argument("--max-tokens", type=int, default=96)
     ap.add_argument("--models-dir", type=Path, default=DEFAULT_MODELS_DIR)
     ap.add_argument("--quick", action="store_true", help="smoke test: 3 turns, smollm2-135m only")

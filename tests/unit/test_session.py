@@ -130,4 +130,4 @@ async def test_warm_prefix_is_the_start_of_the_next_prompt(store: SQLiteStore) -
     prefix = await session.warm_prefix()
     await run_turn(session, "Can you help me?")
     prompt = llm.requests[-1]
-    assert prompt[: len(prefix)] == prefix and len(prefix) == 3  # persona, my line, its reply
+    assert prompt[: len(prefix)] == prefix and len(prefix) == 4  # persona, time note, my line, its reply

