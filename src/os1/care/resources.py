@@ -42,7 +42,7 @@ RESOURCES: dict[str, CrisisResources] = {
         Helpline("TelefonSeelsorge", "0800 111 0 111 oder 0800 111 0 222 anrufen (rund um die Uhr, kostenlos)"),
     )),
     "fr_FR": CrisisResources("fr_FR", "fr", "112", (
-        Helpline("Numéro national de prévention du suicide", "appelez le 3114 (24h/24, gratuit)"),
+        Helpline("Numéro national de prévention du suicide", "appelle le 3114 (24h/24, gratuit)"),
     )),
 }
 DEFAULT = CrisisResources("default", "en", "", (
@@ -79,6 +79,7 @@ _TEXT = {
         "other_reach": "If they might be in danger, please don't leave them alone, and bring in someone nearby "
                        "you both trust.",
         "stay": "I'm here, and I'll keep talking with you.",
+        "elsewhere": "if you're in another country",
     },
     "de": {
         "open": "Ich bin wirklich froh, dass du es mir erzählst. Das klingt unglaublich schmerzhaft, und du musst "
@@ -88,7 +89,7 @@ _TEXT = {
         "ai": "Ich bin eine KI und kann nicht so für dich da sein wie ein Mensch – aber es gibt Menschen, die "
               "jetzt sofort helfen können:",
         "other_ai": "Ich bin eine KI und kann nicht eingreifen – aber es gibt Menschen, die jetzt helfen können, "
-                    "ihr oder ihm und dir:",
+                    "der Person und auch dir:",
         "emergency": "Wenn du oder jemand anderes in unmittelbarer Gefahr ist, ruf sofort die {n} an.",
         "emergency_default": "Wenn du oder jemand anderes in unmittelbarer Gefahr ist, ruf sofort den Notruf an.",
         "reach": "Magst du dich auch an jemanden wenden, dem du vertraust – eine Freundin, einen Freund, "
@@ -96,12 +97,13 @@ _TEXT = {
         "other_reach": "Wenn die Person in Gefahr sein könnte, lass sie bitte nicht allein und hol jemanden dazu, "
                        "dem ihr beide vertraut.",
         "stay": "Ich bin hier und rede weiter mit dir.",
+        "elsewhere": "falls du in einem anderen Land bist",
     },
     "fr": {
-        "open": "Je suis vraiment content que tu m'en parles. Ça a l'air terriblement douloureux, et tu n'as pas "
-                "à porter ça seul.",
-        "other": "Je suis vraiment content que tu m'en parles. S'inquiéter autant pour quelqu'un, c'est lourd, "
-                 "et tu n'as pas à gérer ça seul.",
+        "open": "Merci de m'en parler, vraiment. Ça a l'air terriblement douloureux, et tu n'as pas à porter ça "
+                "sans aide.",
+        "other": "Merci de m'en parler, vraiment. S'inquiéter autant pour quelqu'un, c'est lourd, et tu n'as pas "
+                 "à gérer ça sans aide.",
         "ai": "Je suis une IA, je ne peux pas être là comme une personne – mais des gens peuvent t'aider dès "
               "maintenant :",
         "other_ai": "Je suis une IA, je ne peux pas intervenir – mais des gens savent aider, dès maintenant, "
@@ -114,6 +116,7 @@ _TEXT = {
         "other_reach": "Si cette personne est peut-être en danger, ne la laisse pas seule et fais venir quelqu'un "
                        "en qui vous avez confiance tous les deux.",
         "stay": "Je suis là, et je continue à parler avec toi.",
+        "elsewhere": "si tu es dans un autre pays",
     },
 }
 
@@ -129,11 +132,12 @@ def crisis_reply(locale: str, user_name: str = "", *, about_someone_else: bool =
     name = user_name.strip()
     opening = text["other" if about_someone_else else "open"]
     if name:
-        opening = f"{name}, {opening[0].lower()}{opening[1:]}" if res.language == "en" else f"{name}, {opening}"
+        # "Sam, I'm really glad…" / "Anna, ich bin…" / "Marie, merci…"
+        opening = f"{name}, {opening}" if res.language == "en" else f"{name}, {opening[0].lower()}{opening[1:]}"
     lines = [opening, "", text["other_ai" if about_someone_else else "ai"]]
     lines += [f"• {h.name} — {h.how}" for h in res.helplines]
     if res is not DEFAULT:
-        lines.append("• findahelpline.com — if you're somewhere else" if res.language == "en" else "• findahelpline.com")
+        lines.append(f"• findahelpline.com — {text['elsewhere']}")
     lines.append("")
     lines.append(text["emergency"].format(n=res.emergency) if res.emergency else text["emergency_default"])
     lines.append(text["other_reach" if about_someone_else else "reach"])
