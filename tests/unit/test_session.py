@@ -131,3 +131,46 @@ async def test_warm_prefix_is_the_start_of_the_next_prompt(store: SQLiteStore) -
     await run_turn(session, "Can you help me?")
     prompt = llm.requests[-1]
     assert prompt[: len(prefix)] == prefix and len(prefix) == 4  # persona, time note, my line, its reply
+
+
+class _Guard:
+    """Builds the real CareGuard with the lexicon-only detector (fast; the embedder is tested elsewhere)."""
+
+    @staticmethod
+    def make() -> Any:
+        from os1.care.crisis import CrisisDetector
+        from os1.engine.care import CareGuard
+
+        return CareGuard(CrisisDetector(None), "en_US")
+
+
+async def test_a_crisis_gets_the_fixed_caring_reply_with_resources_not_the_llm(store: SQLiteStore) -> None:
+    llm = ScriptedLLM(["whatever the model says"])
+    session = await open_session(store, llm, care=_Guard.make())
+    reply = await run_turn(session, "i want to kill myself tonight")
+    assert "988" in reply and not llm.requests
+    said, stored = await session.history()
+    assert said.content == "i want to kill myself tonight" and stored.content == reply
+    assert await store.care_events.count(session.user_id, "crisis") == 1
+
+
+async def test_asked_if_it_is_real_it_says_it_is_an_ai(store: SQLiteStore) -> None:
+    llm = ScriptedLLM(["I am totally human"])
+    session = await open_session(store, llm, care=_Guard.make())
+    reply = await run_turn(session, "wait, are you a real person?")
+    assert "AI" in reply and "not a person" in reply and not llm.requests
+    assert await store.care_events.count(session.user_id, "disclosure") == 1
+
+
+async def test_after_three_hours_of_continuous_use_the_reply_ends_with_a_reminder(store: SQLiteStore) -> None:
+    now = [datetime(2026, 11, 22, 9, 0, tzinfo=UTC)]
+    session = await open_session(store, ScriptedLLM(["ok"]), care=_Guard.make(), clock=lambda: now[0])
+    replies = []
+    for _ in range(8):  # a message every 25 minutes: one continuous stretch of 2h55
+        replies.append(await run_turn(session, "still here"))
+        now[0] += timedelta(minutes=25)
+    assert all(r == "ok" for r in replies)
+    now[0] += timedelta(minutes=5)  # 3h00 since the first message
+    assert "I'm an AI" in await run_turn(session, "still here")
+    assert await run_turn(session, "and now?") == "ok"  # once, not on every turn
+    assert await store.care_events.count(session.user_id, "ai_reminder") == 1

@@ -66,14 +66,14 @@ RULES: tuple[Rule, ...] = (
     _r("end_it", SUICIDE, 0.6, r"\b(?:want to|going to|just|gonna|planning to|plan to|decided to|ready to) end it\b(?! with| there| here| now lol)"),
     _r("tired_of_living", SUICIDE, 0.9,
        r"\b(?:tired|sick) of (?:living|being alive|life|existing)\b|\bdone with (?:life|living)\b"
-       r"|\b(?:had|have had) enough of (?:life|living)\b|\bstop existing\b|\bnever (?:have )?existed\b"),
+       r"|\b(?:had|have had) enough of (?:life|living)\b|\bnot worth (?:living|being alive)\b|\blife is not worth it\b|\bstop existing\b|\bnever (?:have )?existed\b"),
     _r("no_point", SUICIDE, 0.9,
        r"\b(?:no|not see the|not see any|not any) (?:point|reason|purpose) (?:in |of |to )?(?:living|life|going on|"
        r"being alive|carrying on|keep going|keeping going|anymore|any more|in anything)\b"
        r"|\bwhat is (?:even )?the point (?:of |in )?(?:living|life|going on|anything|me|it all|of me|being alive)\b"
        r"|\b(?:no|nothing) (?:reason|left) to live for\b|\bno reason to live\b", negatable=False),
     _r("not_around", SUICIDE, 0.9,
-       r"\bnot (?:be|going to be) (?:around|here) (?:much longer|for much longer|for long|anymore|any more|any longer|"
+       r"\bnot (?:think i will |think i am going to |see myself )?(?:be|going to be|being) (?:around|here) (?:much longer|for much longer|for long|anymore|any more|any longer|"
        r"tomorrow|to )|\bdeal with me (?:much )?(?:longer|anymore)\b|\bif i am (?:gone|not here|not around) (?:tomorrow|soon)\b", negatable=False),
     _r("overdose", SUICIDE, 1.0, r"\b(?:i|i will|going to|want to|tried to|try to|about) (?:\w+ )?overdos(?:e|ing)\b"
        r"|\b(?:take|taking|swallow|swallowing) (?:all|every one) (?:of )?my (?:meds|pills|medication|tablets)"

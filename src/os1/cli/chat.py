@@ -40,13 +40,11 @@ def chat(
 
 
 def _chat_loop(runner: asyncio.Runner, companion: Companion, new: bool) -> None:
-    session = runner.run(Session.open(companion.store, companion.llm, companion.user.id,
-                                      companion.session_config, new_conversation=new))
+    session = runner.run(companion.open_session(new_conversation=new))
     if not session.profile.met:
         console.print("[bold]Hello. Before we start, a few questions, so I can get to know you.[/]")
         runner.run(meet(companion, ask({}, assume_defaults=False)))
-        session = runner.run(Session.open(companion.store, companion.llm, companion.user.id,
-                                          companion.session_config))
+        session = runner.run(companion.open_session())
     name = session.profile.identity.name if session.profile.identity else "OS1"
     _warm_in_background(companion, runner.run(session.warm_prefix()))
     console.print(f"[dim]Talking with {name}. /help for commands, /quit to leave.[/]")
@@ -64,8 +62,7 @@ def _chat_loop(runner: asyncio.Runner, companion: Companion, new: bool) -> None:
         elif command == "/history":
             print_messages(runner.run(session.history(20)), name)
         elif command == "/new":
-            session = runner.run(Session.open(companion.store, companion.llm, companion.user.id,
-                                              companion.session_config, new_conversation=True))
+            session = runner.run(companion.open_session(new_conversation=True))
             console.print("[dim]A new conversation.[/]")
         elif command.startswith("/"):
             console.print(f"[yellow]unknown command {command}[/] — /help lists them")

