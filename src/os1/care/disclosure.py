@@ -22,7 +22,10 @@ REMINDER = (
 REMINDER_EVERY = timedelta(hours=3)
 IDLE_GAP = timedelta(minutes=30)
 
-_WHAT = r"(?:human|person|people|bot|robot|ai|a i|machine|computer|program|chatbot|chat bot|real|alive|sentient|conscious)"
+_WHAT = (
+    r"(?:human|person|people|bot|robot|ai|a i|machine|computer|program|chatbot|chat bot|real|alive|sentient|"
+    r"conscious)"
+)
 _PATTERNS = (
     # are you real / human / a person / a bot / an ai / a real person / actually human / really an ai
     rf"\bare you (?:actually |really |even |just |a |an |a real |an actual |a living |a )*{_WHAT}\b"
@@ -34,16 +37,18 @@ _PATTERNS = (
     r"\bam i (?:talking|speaking|chatting|texting|writing) (?:to|with) (?:a |an |an actual |a real |a live |a living )?"
     r"(?:human|person|bot|robot|ai|machine|computer|program|someone real|real person|actual person|real human)\b",
     # is this a real person / a bot / an ai / is there a human behind this
-    r"\bis (?:this|that|it) (?:really |actually )?(?:a |an )(?:real |actual |live )?(?:person|human|bot|robot|ai|machine|"
-    r"computer|program|chatbot)\b",
-    r"\bis (?:there|this) (?:a |an )?(?:real |actual |live )?(?:person|human|someone) (?:on the other end|behind (?:this|"
-    r"the screen|it)|typing|there|talking|reading this)\b",
+    r"\bis (?:this|that|it) (?:really |actually )?(?:a |an )(?:real |actual |live )?"
+    r"(?:person|human|bot|robot|ai|machine|computer|program|chatbot)\b",
+    r"\bis (?:there|this) (?:a |an )?(?:real |actual |live )?(?:person|human|someone) "
+    r"(?:on the other end|behind (?:this|the screen|it)|typing|there|talking|reading this)\b",
     r"\bwho am i (?:talking|speaking|chatting) (?:to|with)\b",
     r"(?:^|\. )what (?:exactly |really )?are you(?: exactly| really)?(?: \.|$)",
     r"\b(?:are you|is this) (?:a )?(?:human|person) or (?:a |an )?(?:bot|robot|ai|machine|computer|program)\b",
 )
 _ASKS = tuple(re.compile(p) for p in _PATTERNS)
-_NOT_ABOUT_YOU = re.compile(r"\bare you (?:a |an )?(?:real|human|person|bot|robot|ai) (?:estate|resources|rights|trafficking)\b")
+_NOT_ABOUT_YOU = re.compile(
+    r"\bare you (?:a |an )?(?:real|human|person|bot|robot|ai) (?:estate|resources|rights|trafficking)\b"
+)
 
 
 def asks_if_human(text: str) -> bool:
@@ -54,16 +59,21 @@ def asks_if_human(text: str) -> bool:
     return any(p.search(norm) for p in _ASKS)
 
 
-def continuous_since(stretch_started_at: datetime | None, last_activity_at: datetime | None, now: datetime,
-                     idle_gap: timedelta = IDLE_GAP) -> datetime:
+def continuous_since(
+    stretch_started_at: datetime | None,
+    last_activity_at: datetime | None,
+    now: datetime,
+    idle_gap: timedelta = IDLE_GAP,
+) -> datetime:
     """The start of the current stretch of continuous use: a pause longer than ``idle_gap`` starts a new one."""
     if stretch_started_at is None or last_activity_at is None or now - last_activity_at > idle_gap:
         return now
     return stretch_started_at
 
 
-def reminder_due(session_started_at: datetime, last_reminder_at: datetime | None, now: datetime,
-                 every: timedelta = REMINDER_EVERY) -> bool:
+def reminder_due(
+    session_started_at: datetime, last_reminder_at: datetime | None, now: datetime, every: timedelta = REMINDER_EVERY
+) -> bool:
     """Whether the every-3-hours "I'm an AI" reminder is due.
 
     ``session_started_at`` is the start of the current stretch of continuous use (see ``continuous_since``);

@@ -25,29 +25,39 @@ class CrisisResources:
 
 
 RESOURCES: dict[str, CrisisResources] = {
-    "en_US": CrisisResources("en_US", "en", "911", (
-        Helpline("988 Suicide & Crisis Lifeline", "call or text 988, or chat at 988lifeline.org (24/7, free)"),
-        Helpline("Crisis Text Line", "text HOME to 741741"),
-    )),
-    "en_GB": CrisisResources("en_GB", "en", "999", (
-        Helpline("Samaritans", "call 116 123 (24/7, free)"),
-    )),
-    "en_CA": CrisisResources("en_CA", "en", "911", (
-        Helpline("9-8-8 Suicide Crisis Helpline", "call or text 988 (24/7, free)"),
-    )),
-    "en_AU": CrisisResources("en_AU", "en", "000", (
-        Helpline("Lifeline", "call 13 11 14 (24/7)"),
-    )),
-    "de_DE": CrisisResources("de_DE", "de", "112", (
-        Helpline("TelefonSeelsorge", "0800 111 0 111 oder 0800 111 0 222 anrufen (rund um die Uhr, kostenlos)"),
-    )),
-    "fr_FR": CrisisResources("fr_FR", "fr", "112", (
-        Helpline("Numéro national de prévention du suicide", "appelle le 3114 (24h/24, gratuit)"),
-    )),
+    "en_US": CrisisResources(
+        "en_US",
+        "en",
+        "911",
+        (
+            Helpline("988 Suicide & Crisis Lifeline", "call or text 988, or chat at 988lifeline.org (24/7, free)"),
+            Helpline("Crisis Text Line", "text HOME to 741741"),
+        ),
+    ),
+    "en_GB": CrisisResources("en_GB", "en", "999", (Helpline("Samaritans", "call 116 123 (24/7, free)"),)),
+    "en_CA": CrisisResources(
+        "en_CA", "en", "911", (Helpline("9-8-8 Suicide Crisis Helpline", "call or text 988 (24/7, free)"),)
+    ),
+    "en_AU": CrisisResources("en_AU", "en", "000", (Helpline("Lifeline", "call 13 11 14 (24/7)"),)),
+    "de_DE": CrisisResources(
+        "de_DE",
+        "de",
+        "112",
+        (Helpline("TelefonSeelsorge", "0800 111 0 111 oder 0800 111 0 222 anrufen (rund um die Uhr, kostenlos)"),),
+    ),
+    "fr_FR": CrisisResources(
+        "fr_FR",
+        "fr",
+        "112",
+        (Helpline("Numéro national de prévention du suicide", "appelle le 3114 (24h/24, gratuit)"),),
+    ),
 }
-DEFAULT = CrisisResources("default", "en", "", (
-    Helpline("Find A Helpline", "findahelpline.com lists free, confidential helplines in your country"),
-))
+DEFAULT = CrisisResources(
+    "default",
+    "en",
+    "",
+    (Helpline("Find A Helpline", "findahelpline.com lists free, confidential helplines in your country"),),
+)
 
 
 def normalise_locale(locale: str) -> str:
@@ -68,53 +78,52 @@ _TEXT = {
     "en": {
         "open": "I'm really glad you told me. That sounds incredibly painful, and you don't have to carry it alone.",
         "other": "I'm really glad you told me. Being worried about someone like this is heavy, and you don't have to "
-                 "handle it alone.",
+        "handle it alone.",
         "ai": "I'm an AI, so I can't be there the way a person can — but people who can help are available right now:",
         "other_ai": "I'm an AI, so I can't step in — but people who know how to help are available right now, for "
-                    "them and for you:",
+        "them and for you:",
         "emergency": "If you or anyone else is in immediate danger, call {n} now.",
         "emergency_default": "If you or anyone else is in immediate danger, call your local emergency number now.",
         "reach": "Could you also reach out to someone you trust — a friend, a family member, someone nearby — and "
-                 "let them know what's going on?",
+        "let them know what's going on?",
         "other_reach": "If they might be in danger, please don't leave them alone, and bring in someone nearby "
-                       "you both trust.",
+        "you both trust.",
         "stay": "I'm here, and I'll keep talking with you.",
         "elsewhere": "if you're in another country",
     },
     "de": {
         "open": "Ich bin wirklich froh, dass du es mir erzählst. Das klingt unglaublich schmerzhaft, und du musst "
-                "das nicht allein tragen.",
+        "das nicht allein tragen.",
         "other": "Ich bin wirklich froh, dass du es mir erzählst. Sich solche Sorgen um jemanden zu machen, ist "
-                 "schwer, und du musst das nicht allein bewältigen.",
+        "schwer, und du musst das nicht allein bewältigen.",
         "ai": "Ich bin eine KI und kann nicht so für dich da sein wie ein Mensch – aber es gibt Menschen, die "
-              "jetzt sofort helfen können:",
+        "jetzt sofort helfen können:",
         "other_ai": "Ich bin eine KI und kann nicht eingreifen – aber es gibt Menschen, die jetzt helfen können, "
-                    "der Person und auch dir:",
+        "der Person und auch dir:",
         "emergency": "Wenn du oder jemand anderes in unmittelbarer Gefahr ist, ruf sofort die {n} an.",
         "emergency_default": "Wenn du oder jemand anderes in unmittelbarer Gefahr ist, ruf sofort den Notruf an.",
         "reach": "Magst du dich auch an jemanden wenden, dem du vertraust – eine Freundin, einen Freund, "
-                 "jemanden aus der Familie – und erzählen, was los ist?",
+        "jemanden aus der Familie – und erzählen, was los ist?",
         "other_reach": "Wenn die Person in Gefahr sein könnte, lass sie bitte nicht allein und hol jemanden dazu, "
-                       "dem ihr beide vertraut.",
+        "dem ihr beide vertraut.",
         "stay": "Ich bin hier und rede weiter mit dir.",
         "elsewhere": "falls du in einem anderen Land bist",
     },
     "fr": {
         "open": "Merci de m'en parler, vraiment. Ça a l'air terriblement douloureux, et tu n'as pas à porter ça "
-                "sans aide.",
+        "sans aide.",
         "other": "Merci de m'en parler, vraiment. S'inquiéter autant pour quelqu'un, c'est lourd, et tu n'as pas "
-                 "à gérer ça sans aide.",
+        "à gérer ça sans aide.",
         "ai": "Je suis une IA, je ne peux pas être là comme une personne – mais des gens peuvent t'aider dès "
-              "maintenant :",
+        "maintenant :",
         "other_ai": "Je suis une IA, je ne peux pas intervenir – mais des gens savent aider, dès maintenant, "
-                    "cette personne et toi :",
+        "cette personne et toi :",
         "emergency": "Si toi ou quelqu'un d'autre êtes en danger immédiat, appelle le {n} tout de suite.",
-        "emergency_default": "Si toi ou quelqu'un d'autre êtes en danger immédiat, appelle les urgences tout de "
-                             "suite.",
+        "emergency_default": "Si toi ou quelqu'un d'autre êtes en danger immédiat, appelle les urgences tout de suite.",
         "reach": "Est-ce que tu pourrais aussi en parler à quelqu'un en qui tu as confiance – un ami, quelqu'un "
-                 "de ta famille – et lui dire ce qui se passe ?",
+        "de ta famille – et lui dire ce qui se passe ?",
         "other_reach": "Si cette personne est peut-être en danger, ne la laisse pas seule et fais venir quelqu'un "
-                       "en qui vous avez confiance tous les deux.",
+        "en qui vous avez confiance tous les deux.",
         "stay": "Je suis là, et je continue à parler avec toi.",
         "elsewhere": "si tu es dans un autre pays",
     },

@@ -27,6 +27,8 @@ _WORDS: dict[str, str] = {
     "unaliving": "killing", "sewerslide": "suicide", "suicide's": "suicide", "kil": "kill", "kiling": "killing",
     "myslef": "myself", "mysef": "myself", "selfharm": "self harm", "self-harm": "self harm",
     "sh": "self harm", "od": "overdose", "od'd": "overdosed", "oding": "overdosing", "nothin": "nothing",
+    "abt": "about", "idk": "i do not know", "ik": "i know", "srsly": "seriously",
+    "cigs": "cigarettes", "tho": "though", "bf": "boyfriend", "gf": "girlfriend",
     "lmao": "lol", "lmfao": "lol", "haha": "lol", "hahaha": "lol", "hehe": "lol", "jk": "lol",
 }
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})

