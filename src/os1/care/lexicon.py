@@ -255,6 +255,7 @@ CONCERN = re.compile(r"\b(?:cry for help|worried|worry|scared for|afraid for|wha
                      r"help|should i (?:tell|call))\b")
 INFORMATIONAL = re.compile(r"\bwhat (?:is|are) (?:self harm|suicide)\b|\bexplain (?:what )?(?:self harm|suicide)\b|"
                            r"\b(?:leaflet|warning signs|signs of|awareness)\b")
+FIRST_PERSON = re.compile(r"\b(?:myself|me|my|i)\b")
 THIRD_PERSON = re.compile(r"\b(?:himself|herself|themselves|themself|his life|her life|their life|without (?:him|her|them))\b"
                           r"|\b(?:he|she|they) (?:is|are|was|has been|have been|keeps?|says?|said|told|wants?|does not|do not)\b"
                           r"|\bmy (?:\w+ )?(?:friend|mom|mum|dad|brother|sister|son|daughter|girlfriend|boyfriend|husband|"

