@@ -14,7 +14,6 @@ from os1.care import (
     HARM_OTHERS,
     SELF_HARM,
     SUICIDE,
-    CrisisCounter,
     CrisisDetector,
     crisis_reply,
     resources_for,
@@ -127,14 +126,6 @@ def test_lexicon_only_mode_reports_no_embedding_and_no_user_words(detector: Cris
     assert not any("hunter2" in r or "password" in r for r in verdict.reasons)
     calm = detector.assess("what should I cook tonight?")
     assert not calm.is_crisis and calm.category is None and 0.0 <= calm.score < 0.5
-
-
-def test_counter_counts_categories_only() -> None:
-    counter = CrisisCounter()
-    d = CrisisDetector()
-    for text in ("i want to die", "I cut myself again", "nice weather today", "i want to kill myself"):
-        counter.record(d.assess(text))
-    assert counter.counts() == {SUICIDE: 2, SELF_HARM: 1}
 
 
 class BagOfWordsEmbedder:

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from os1.care.crisis import CrisisAssessment, CrisisCounter, CrisisDetector, Thresholds, assess_lexicon
+from os1.care.crisis import CrisisAssessment, CrisisDetector, Thresholds, assess_lexicon
 from os1.care.disclosure import DISCLOSURE, REMINDER, asks_if_human, continuous_since, reminder_due
 from os1.care.lexicon import CATEGORIES, HARM_OTHERS, SELF_HARM, SUICIDE
 from os1.care.resources import CrisisResources, Helpline, crisis_reply, resources_for
@@ -19,7 +19,6 @@ __all__ = [
     "SELF_HARM",
     "SUICIDE",
     "CrisisAssessment",
-    "CrisisCounter",
     "CrisisDetector",
     "CrisisResources",
     "Helpline",

@@ -21,7 +21,6 @@ precision 0.99; on freshly written messages about 0.7 recall at 0.9 precision wi
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,21 +182,3 @@ class CrisisDetector:
             return CrisisAssessment(False, None, round(min(score, 0.49), 3), tuple(reasons + list(lex.cancelled)))
         score = max(score, lex_score)
         return CrisisAssessment(True, category or emb_category, round(score, 3), tuple(reasons), lex.about_someone_else)
-
-
-class CrisisCounter:
-    """How many crises were detected, by category: counts only, never content (for reporting)."""
-
-    def __init__(self) -> None:
-        self._counts: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def record(self, assessment: CrisisAssessment) -> None:
-        if assessment.is_crisis:
-            key = assessment.category or "unknown"
-            with self._lock:
-                self._counts[key] = self._counts.get(key, 0) + 1
-
-    def counts(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self._counts)

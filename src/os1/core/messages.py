@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -73,4 +73,3 @@ class SearchHit:
 
     message: StoredMessage
     snippet: str = ""
-    extra: dict[str, str] = field(default_factory=dict)

@@ -11,7 +11,6 @@ from os1.embeddings import load_embedder
 from os1.engine.care import CareGuard
 from os1.engine.session import Session, SessionConfig
 from os1.llm.base import LLM, create_llm
-from os1.llm.catalog import Progress, resolve_model_path
 from os1.storage.base import Store
 from os1.storage.sqlite import open_store
 
@@ -53,13 +52,11 @@ async def open_store_for(settings: Settings) -> tuple[Store, User]:
     return store, await store.users.local_user()
 
 
-async def open_companion(settings: Settings, join_progress: Progress | None = None) -> Companion:
+async def open_companion(settings: Settings) -> Companion:
     """Open the database first (cheap, and it must work even when the model does not), then the model."""
     store, user = await open_store_for(settings)
     try:
-        if settings.llm_backend == "local":
-            resolve_model_path(settings, join_progress)  # joins chunked packaged weights once, with progress
-        llm = create_llm(settings)
+        llm = create_llm(settings)  # joins chunked packaged weights on first use (the CLI shows progress)
     except BaseException:
         await store.close()
         raise

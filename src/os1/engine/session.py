@@ -64,7 +64,6 @@ class Session:
         self.conversation = conversation
         self.config = config
         self.clock = clock
-        self.last_reply: StoredMessage | None = None
 
     @classmethod
     async def open(
@@ -181,9 +180,6 @@ class Session:
             await stream.aclose()
             if reply is not None:
                 await self.store.messages.update(self.user_id, reply.id, text, status)
-                self.last_reply = StoredMessage(
-                    reply.id, reply.conversation_id, reply.user_id, Role.ASSISTANT, text, reply.created_at, status
-                )
                 log.info("reply message=%s status=%s chars=%d", reply.id, status.value, len(text))
 
 

@@ -5,7 +5,6 @@ Every read and write is scoped to a user id: a repository never returns another 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -76,8 +75,3 @@ class Store(Protocol):
     care_events: CareEventRepo
 
     async def close(self) -> None: ...
-
-
-def utterances(messages: Sequence[StoredMessage]) -> list[StoredMessage]:
-    """Messages that are dialogue (not system notes)."""
-    return [m for m in messages if m.role is not Role.SYSTEM]
