@@ -39,6 +39,10 @@ def chat(
             runner.run(companion.aclose())
 
 
+# After each turn, background learning (memory, mood) may use this long before the prompt returns.
+AFTER_TURN_S = 1.0
+
+
 def _chat_loop(runner: asyncio.Runner, companion: Companion, new: bool) -> None:
     session = runner.run(companion.open_session(new_conversation=new))
     if not session.profile.met:
@@ -56,12 +60,14 @@ def _chat_loop(runner: asyncio.Runner, companion: Companion, new: bool) -> None:
             return
         command = line.strip().lower()
         if command in ("/quit", "/exit", "/q"):
+            runner.run(session.aclose())
             return
         if command == "/help":
             console.print(HELP)
         elif command == "/history":
             print_messages(runner.run(session.history(20)), name)
         elif command == "/new":
+            runner.run(session.aclose())
             session = runner.run(companion.open_session(new_conversation=True))
             console.print("[dim]A new conversation.[/]")
         elif command.startswith("/"):
@@ -80,6 +86,8 @@ def _turn(runner: asyncio.Runner, session: Session, line: str, name: str) -> Non
     try:
         runner.run(_stream(session, line))
         console.print()
+        # The loop only runs while we are in runner.run: give memory and mood a moment to catch up.
+        runner.run(session.settle(AFTER_TURN_S))
     except KeyboardInterrupt:
         # asyncio.Runner cancelled the turn; the session stored the reply as truncated.
         console.print(" [dim](interrupted)[/]")

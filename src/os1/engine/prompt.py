@@ -71,15 +71,19 @@ async def build_prompt(
     budget_tokens: int,
     count: TokenCounter,
     talked_before: datetime | None = None,
+    turn_note: str = "",
 ) -> list[ChatMessage]:
     """The messages for one turn. ``dialogue`` ends with the new user message, which is always kept.
 
     ``talked_before`` is when the user last spoke before ``dialogue`` starts (another conversation).
+    ``turn_note`` (recalled memories, mood) goes just before the new message, after the stable prefix.
     """
     if not dialogue or dialogue[-1].role is not Role.USER:
         raise ValueError("dialogue must end with the user's new message")
     groups = _render(dialogue, time_notes(dialogue, talked_before))
     *older, latest = groups
+    if turn_note:
+        latest = [*latest[:-1], ChatMessage(Role.SYSTEM, turn_note), latest[-1]]
     room = budget_tokens - await _cost([ChatMessage(Role.SYSTEM, persona), *latest], count)
     if room < 0:
         raise InputError("that message is too long for the model's context window",

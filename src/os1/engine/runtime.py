@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from os1.care.crisis import CrisisDetector
 from os1.config import Settings
 from os1.core.messages import User
 from os1.embeddings import load_embedder
 from os1.engine.care import CareGuard
+from os1.engine.hooks import TurnHook
 from os1.engine.session import Session, SessionConfig
 from os1.llm.base import LLM, create_llm
 from os1.storage.base import Store
@@ -22,6 +23,8 @@ class Companion:
     llm: LLM
     user: User
     care: CareGuard
+    # Capabilities that take part in every turn (memory, mood), in the order their notes are wanted.
+    hooks: list[TurnHook] = field(default_factory=list)
 
     @property
     def session_config(self) -> SessionConfig:
@@ -30,7 +33,7 @@ class Companion:
     async def open_session(self, *, new_conversation: bool = False) -> Session:
         """The user's latest conversation (or a new one), with the care check on every turn."""
         return await Session.open(self.store, self.llm, self.user.id, self.session_config,
-                                  new_conversation=new_conversation, care=self.care)
+                                  new_conversation=new_conversation, care=self.care, hooks=self.hooks)
 
     async def aclose(self) -> None:
         await self.llm.aclose()

@@ -6,18 +6,21 @@ saving it as it grows -> mark it complete, or truncated when it was interrupted 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from os1.core.errors import InputError
 from os1.core.messages import ChatMessage, Conversation, MessageStatus, Role, StoredMessage
 from os1.core.profile import Profile
+from os1.core.turns import Reply, Turn
 from os1.engine.care import CareGuard, CareKind, ContinuousUse
 from os1.engine.clock import Clock, system_clock
+from os1.engine.hooks import TurnHook
 from os1.engine.prompt import build_prefix, build_prompt
 from os1.llm.base import LLM, GenerationOptions
 from os1.persona.identity import persona_prompt
@@ -29,6 +32,8 @@ log = logging.getLogger(__name__)
 HISTORY_WINDOW = 200
 # Save a growing reply at most this often, so a killed process loses at most this much of it.
 FLUSH_INTERVAL_S = 0.2
+# On close, background work (fact extraction, mood) gets this long to finish before it is cancelled.
+CLOSE_GRACE_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +60,12 @@ class Session:
         config: SessionConfig,
         clock: Clock = system_clock,
         care: CareGuard | None = None,
+        hooks: Sequence[TurnHook] = (),
     ) -> None:
         self.store = store
         self.care = care
+        self.hooks = tuple(hooks)
+        self._background: set[asyncio.Task[None]] = set()
         self.use = ContinuousUse()
         self.llm = llm
         self.profile = profile
@@ -76,13 +84,14 @@ class Session:
         new_conversation: bool = False,
         clock: Clock = system_clock,
         care: CareGuard | None = None,
+        hooks: Sequence[TurnHook] = (),
     ) -> Session:
         """Continue the user's latest conversation (or start one)."""
         profile = await store.profiles.get(user_id)
         conversation = None if new_conversation else await store.conversations.latest(user_id)
         if conversation is None:
             conversation = await store.conversations.create(user_id)
-        return cls(store, llm, profile, conversation, config, clock, care)
+        return cls(store, llm, profile, conversation, config, clock, care, hooks)
 
     @property
     def user_id(self) -> str:
@@ -128,18 +137,72 @@ class Session:
         said = await self.store.messages.add(self.user_id, self.conversation.id, Role.USER, text, created_at=now)
         log.info("turn user=%s conversation=%s message=%s", self.user_id, self.conversation.id, said.id)
         self.use.touch(now)
+        turn = self._turn(said)
         fixed = self.care.fixed_reply(text, self.profile.user_name) if self.care else None
         if fixed is not None:
             await self.store.care_events.record(self.user_id, fixed.kind.value, now)
             replies = _words(fixed.text)
         else:
-            messages = await self._prompt(said)
+            messages = await self._prompt(said, await self._turn_note(turn))
             options = GenerationOptions(max_tokens=self.config.max_reply_tokens, temperature=self.config.temperature)
             replies = self.llm.stream(messages, options)
         # aclosing: when our caller stops early, the inner stream must finish (and store) right now.
-        async with contextlib.aclosing(self._stream_and_store(replies, now)) as deltas:
+        async with contextlib.aclosing(self._stream_and_store(replies, turn)) as deltas:
             async for delta in deltas:
                 yield delta
+
+    def _turn(self, said: StoredMessage) -> Turn:
+        identity = self.profile.identity
+        return Turn(self.user_id, self.conversation.id, said.id, said.content, said.created_at,
+                    user_name=self.profile.user_name, os_name=identity.name if identity else "")
+
+    async def _turn_note(self, turn: Turn) -> str:
+        """The hooks' notes for this turn's prompt. A failing hook is logged and skipped: recall or mood
+        going wrong must not cost the user their reply."""
+        notes = []
+        for hook in self.hooks:
+            try:
+                note = await hook.before_reply(turn)
+            except Exception:
+                log.exception("hook %s failed before the reply user=%s", hook.name, self.user_id)
+                continue
+            if note:
+                notes.append(note)
+        return "\n\n".join(notes)
+
+    def _after_reply(self, turn: Turn, reply: Reply) -> None:
+        """Let the hooks learn from the exchange in the background (the user does not wait for it)."""
+        for hook in self.hooks:
+            task = asyncio.get_running_loop().create_task(self._run_after(hook, turn, reply))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _run_after(self, hook: TurnHook, turn: Turn, reply: Reply) -> None:
+        try:
+            await hook.after_reply(turn, reply)
+        except Exception:
+            log.exception("hook %s failed after the reply user=%s", hook.name, self.user_id)
+
+    async def drain(self) -> None:
+        """Wait for the background work of the turns so far (tests and benchmarks use this)."""
+        while self._background:
+            await asyncio.gather(*list(self._background))
+
+    async def settle(self, timeout: float) -> None:
+        """Let background work run for up to ``timeout`` seconds (a front end whose event loop stops
+        between turns calls this after each one); what is unfinished goes on at the next chance."""
+        if self._background:
+            await asyncio.wait(list(self._background), timeout=timeout)
+
+    async def aclose(self) -> None:
+        """Give background work a grace period, then cancel what is left."""
+        if not self._background:
+            return
+        pending = list(self._background)
+        _, late = await asyncio.wait(pending, timeout=CLOSE_GRACE_S)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
 
     async def _dialogue(self, upto: str | None = None) -> tuple[list[StoredMessage], datetime | None]:
         """The conversation so far (up to and including message ``upto``), and when the user spoke before it."""
@@ -151,18 +214,18 @@ class Session:
         before = await self.store.messages.last_exchange_at(self.user_id, before_id=first) if first else None
         return dialogue, before
 
-    async def _prompt(self, said: StoredMessage) -> list[ChatMessage]:
+    async def _prompt(self, said: StoredMessage, note: str = "") -> list[ChatMessage]:
         dialogue, before = await self._dialogue(upto=said.id)
         return await build_prompt(
-            persona_prompt(self.profile), dialogue, self.config.prompt_budget, self.llm.count_tokens, before
+            persona_prompt(self.profile), dialogue, self.config.prompt_budget, self.llm.count_tokens, before, note
         )
 
-    async def _stream_and_store(self, stream: AsyncGenerator[str, None], now: datetime) -> AsyncGenerator[str, None]:
+    async def _stream_and_store(self, stream: AsyncGenerator[str, None], turn: Turn) -> AsyncGenerator[str, None]:
         reply: StoredMessage | None = None
         text = ""
         status = MessageStatus.TRUNCATED
         last_flush = 0.0
-        stream = _then(stream, self._reminder(now))
+        stream = _then(stream, self._reminder(turn.at))
         try:
             async for delta in stream:
                 text += delta
@@ -181,6 +244,7 @@ class Session:
             if reply is not None:
                 await self.store.messages.update(self.user_id, reply.id, text, status)
                 log.info("reply message=%s status=%s chars=%d", reply.id, status.value, len(text))
+            self._after_reply(turn, Reply(reply.id if reply else None, text, status, self.clock()))
 
 
 async def _words(text: str) -> AsyncGenerator[str, None]:
