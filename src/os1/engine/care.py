@@ -21,6 +21,7 @@ class CareKind(StrEnum):
     CRISIS = "crisis"
     DISCLOSURE = "disclosure"
     AI_REMINDER = "ai_reminder"
+    BREAK_REMINDER = "break_reminder"
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from os1.care.crisis import CrisisDetector
 from os1.config import Settings
 from os1.core.messages import User
 from os1.embeddings import load_embedder
+from os1.engine.affect import AffectHook
+from os1.engine.breaks import BreakReminder
 from os1.engine.care import CareGuard
 from os1.engine.hooks import TurnHook
+from os1.engine.memory import MemoryHook
+from os1.engine.persona import persona_hook
 from os1.engine.session import Session, SessionConfig
 from os1.llm.base import LLM, create_llm
+from os1.memory.service import Memory
 from os1.storage.base import Store
 from os1.storage.sqlite import open_store
 
@@ -63,7 +69,18 @@ async def open_companion(settings: Settings) -> Companion:
     except BaseException:
         await store.close()
         raise
-    return Companion(settings, store, llm, user, care_guard(settings))
+    breaks = BreakReminder(store, timedelta(minutes=settings.break_after_minutes))
+    hooks: list[TurnHook] = [*memory_hooks(settings, store), AffectHook(store), breaks]
+    hooks.append(persona_hook(settings, store, llm))  # reflection, journal, telling the user of changes
+    return Companion(settings, store, llm, user, care_guard(settings), hooks)
+
+
+def memory_hooks(settings: Settings, store: Store) -> list[TurnHook]:
+    """Memory's part in each turn, unless the user turned memory off."""
+    if not settings.memory:
+        return []
+    embedder = None if settings.memory_embedder == "none" else load_embedder(settings.memory_embedder)
+    return [MemoryHook(Memory(store, embedder))]
 
 
 def care_guard(settings: Settings) -> CareGuard:

@@ -5,10 +5,14 @@ Every read and write is scoped to a user id: a repository never returns another 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from os1.core.affect import AffectReading, Emotion, Mood, Speaker
+from os1.core.memory import MemoryChange, MemoryItem, MemoryKind, NewMemory
 from os1.core.messages import Conversation, MessageStatus, Role, SearchHit, StoredMessage, User
+from os1.core.persona import JournalEntry, NewJournalEntry, PersonaSource, PersonaState, PersonaVersion
 from os1.core.profile import Profile
 
 
@@ -58,6 +62,76 @@ class MessageRepo(Protocol):
         """When the user last said something (before a given message, if named)."""
         ...
 
+    async def get(self, user_id: str, message_id: str) -> StoredMessage | None: ...
+    async def delete(self, user_id: str, message_ids: Sequence[str]) -> int:
+        """Delete messages for good (the user asked to forget them); returns how many went."""
+        ...
+
+    async def since(self, user_id: str, after_id: str, limit: int = 500) -> list[StoredMessage]:
+        """Messages after ``after_id`` across conversations, oldest first (memory catches up with these)."""
+        ...
+
+
+class MemoryRepo(Protocol):
+    """Long-term memory items with their keyword index, vectors, entities and audit history."""
+
+    async def add(self, user_id: str, items: Sequence[NewMemory]) -> list[MemoryItem]:
+        """Store items in one transaction (each audited as added)."""
+        ...
+
+    async def get(self, user_id: str, ids: Sequence[str]) -> list[MemoryItem]:
+        """The named items that exist for this user, in the order asked."""
+        ...
+
+    async def list_items(
+        self, user_id: str, kinds: Sequence[MemoryKind] = (), *, current_only: bool = True,
+        limit: int = 100, offset: int = 0, since: datetime | None = None, until: datetime | None = None,
+    ) -> list[MemoryItem]:
+        """Newest first."""
+        ...
+
+    async def count(self, user_id: str) -> int: ...
+    async def keyword(self, user_id: str, match: str, limit: int) -> list[tuple[str, float]]:
+        """(item id, BM25 score, higher is better) for an FTS5 MATCH expression."""
+        ...
+
+    async def by_entities(self, user_id: str, entities: Sequence[str], limit: int) -> list[tuple[str, str]]:
+        """(item id, entity) for items that mention any of ``entities`` (lowercase)."""
+        ...
+
+    async def entity_counts(self, user_id: str) -> dict[str, int]:
+        """Every entity known for this user and how many items mention it."""
+        ...
+
+    async def citing(self, user_id: str, source_ids: Sequence[str]) -> list[MemoryItem]:
+        """Items whose sources include any of ``source_ids`` (current or not)."""
+        ...
+
+    async def by_key(self, user_id: str, subject: str, attribute: str) -> list[MemoryItem]:
+        """Current facts with this subject and attribute."""
+        ...
+
+    async def supersede(self, user_id: str, old_id: str, new_id: str) -> None: ...
+    async def cite(self, user_id: str, item_id: str, source_ids: Sequence[str]) -> None:
+        """Add sources to an item (a near-duplicate fact merged into it)."""
+        ...
+
+    async def edit(self, user_id: str, item_id: str, text: str) -> None: ...
+    async def forget(self, user_id: str, ids: Sequence[str]) -> int:
+        """Delete items with their vectors, entities and index entries; returns how many went."""
+        ...
+
+    async def set_vectors(self, user_id: str, model: str, vectors: Sequence[tuple[str, bytes]]) -> None: ...
+    async def vectors(self, user_id: str, model: str, after: int = 0) -> list[tuple[int, str, bytes]]:
+        """(row number, item id, float32 bytes) of stored vectors after row number ``after``."""
+        ...
+
+    async def vector_state(self, user_id: str, model: str) -> tuple[int, int]:
+        """(count, last row number) of this user's vectors: tells a cached index whether it is stale."""
+        ...
+
+    async def audit(self, user_id: str, limit: int = 100) -> list[MemoryChange]: ...
+
 
 class CareEventRepo(Protocol):
     """Counts of care events (a detected crisis, a disclosure, a break reminder), never their content."""
@@ -67,11 +141,73 @@ class CareEventRepo(Protocol):
     async def last(self, user_id: str, kind: str) -> datetime | None: ...
 
 
+class PersonaRepo(Protocol):
+    """Numbered versions of the OS's persona; a version is never changed, only followed by a newer one."""
+
+    async def add(
+        self, user_id: str, state: PersonaState, reason: str, source: PersonaSource, *, announced: bool = True,
+        created_at: datetime | None = None,
+    ) -> PersonaVersion:
+        """Store ``state`` as the next version (numbered 1, 2, ...) in one transaction."""
+        ...
+
+    async def latest(self, user_id: str) -> PersonaVersion | None: ...
+    async def get(self, user_id: str, version: int) -> PersonaVersion | None: ...
+    async def history(self, user_id: str, limit: int = 100) -> list[PersonaVersion]:
+        """The last ``limit`` versions, oldest first."""
+        ...
+
+    async def unannounced(self, user_id: str) -> list[PersonaVersion]:
+        """Versions the OS made on its own that the user has not been told about yet, oldest first."""
+        ...
+
+    async def mark_announced(self, user_id: str, versions: Sequence[int]) -> None: ...
+
+
+class JournalRepo(Protocol):
+    """The OS's private diary, written after conversations."""
+
+    async def add(self, user_id: str, entry: NewJournalEntry, created_at: datetime | None = None) -> JournalEntry: ...
+    async def latest(self, user_id: str, limit: int = 5) -> list[JournalEntry]:
+        """The newest ``limit`` entries, newest first."""
+        ...
+
+
+class AffectRepo(Protocol):
+    """The emotion read from each message, and the OS's mood toward the user over time."""
+
+    async def add(
+        self, user_id: str, message_id: str, speaker: Speaker, emotion: Emotion, at: datetime
+    ) -> AffectReading:
+        """Store the reading of one of the user's messages; reading it again replaces it."""
+        ...
+
+    async def reading(self, user_id: str, message_id: str, speaker: Speaker) -> AffectReading | None: ...
+    async def readings(
+        self, user_id: str, since: datetime | None = None, speaker: Speaker | None = None
+    ) -> list[AffectReading]:
+        """Oldest first."""
+        ...
+
+    async def save_mood(self, user_id: str, mood: Mood) -> None: ...
+    async def mood(self, user_id: str) -> Mood | None:
+        """The newest stored mood (as it was then, before any decay since)."""
+        ...
+
+    async def moods(self, user_id: str, since: datetime | None = None) -> list[Mood]:
+        """Oldest first."""
+        ...
+
+
 class Store(Protocol):
     users: UserRepo
     profiles: ProfileRepo
     conversations: ConversationRepo
     messages: MessageRepo
     care_events: CareEventRepo
+    affect: AffectRepo
+    memory: MemoryRepo
+    persona: PersonaRepo
+    journal: JournalRepo
 
     async def close(self) -> None: ...

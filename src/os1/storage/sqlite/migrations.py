@@ -66,6 +66,123 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX care_events_user ON care_events(user_id, kind, created_at);
     """,
+    # 4: long-term memory: items (episodes, facts, summaries), keyword index, vectors, entities, audit
+    """
+    CREATE TABLE memory_items (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('episode', 'fact', 'summary', 'digest')),
+        text TEXT NOT NULL,
+        search_text TEXT NOT NULL,
+        speaker TEXT NOT NULL DEFAULT '',
+        conversation_id TEXT,
+        source_ids TEXT NOT NULL DEFAULT '[]',
+        entities TEXT NOT NULL DEFAULT '[]',
+        confidence REAL NOT NULL DEFAULT 1.0,
+        importance REAL NOT NULL DEFAULT 0.5,
+        subject TEXT NOT NULL DEFAULT '',
+        attribute TEXT NOT NULL DEFAULT '',
+        superseded_by TEXT,
+        occurred_at TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX memory_items_user ON memory_items(user_id, kind, occurred_at);
+    CREATE INDEX memory_items_key ON memory_items(user_id, subject, attribute);
+    CREATE TABLE memory_sources (
+        item_id TEXT NOT NULL REFERENCES memory_items(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        source_id TEXT NOT NULL
+    );
+    CREATE INDEX memory_sources_source ON memory_sources(user_id, source_id);
+    CREATE INDEX memory_sources_item ON memory_sources(item_id);
+    CREATE TABLE memory_entities (
+        item_id TEXT NOT NULL REFERENCES memory_items(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        entity TEXT NOT NULL
+    );
+    CREATE INDEX memory_entities_entity ON memory_entities(user_id, entity);
+    CREATE INDEX memory_entities_item ON memory_entities(item_id);
+    CREATE TABLE memory_vectors (
+        item_id TEXT PRIMARY KEY REFERENCES memory_items(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        model TEXT NOT NULL,
+        vector BLOB NOT NULL
+    );
+    CREATE INDEX memory_vectors_user ON memory_vectors(user_id, model);
+    CREATE TABLE memory_audit (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        item_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX memory_audit_user ON memory_audit(user_id, id);
+    CREATE VIRTUAL TABLE memory_fts USING fts5(
+        search_text, content='memory_items', content_rowid='rowid', tokenize='porter unicode61'
+    );
+    CREATE TRIGGER memory_items_ai AFTER INSERT ON memory_items BEGIN
+        INSERT INTO memory_fts(rowid, search_text) VALUES (new.rowid, new.search_text);
+    END;
+    CREATE TRIGGER memory_items_ad AFTER DELETE ON memory_items BEGIN
+        INSERT INTO memory_fts(memory_fts, rowid, search_text) VALUES ('delete', old.rowid, old.search_text);
+    END;
+    CREATE TRIGGER memory_items_au AFTER UPDATE OF search_text ON memory_items BEGIN
+        INSERT INTO memory_fts(memory_fts, rowid, search_text) VALUES ('delete', old.rowid, old.search_text);
+        INSERT INTO memory_fts(rowid, search_text) VALUES (new.rowid, new.search_text);
+    END;
+    """,
+    # 5: affect: the emotion read from each message (a forgotten message takes its reading with it),
+    # and the OS's mood toward each user over time (the newest row is the current mood)
+    """
+    CREATE TABLE affect_readings (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        message_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        speaker TEXT NOT NULL CHECK (speaker IN ('user', 'os')),
+        valence REAL NOT NULL,
+        arousal REAL NOT NULL,
+        emotions TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        UNIQUE (message_id, speaker)
+    );
+    CREATE INDEX affect_readings_user ON affect_readings(user_id, created_at);
+    CREATE TABLE os_moods (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        valence REAL NOT NULL,
+        arousal REAL NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX os_moods_user ON os_moods(user_id, created_at);
+    """,
+    # 6: persona versions (never updated, only followed by newer ones) and the OS's private journal;
+    # a journal entry goes with the conversation it was written about
+    """
+    CREATE TABLE persona_versions (
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('first_meeting', 'reflection', 'revert', 'import')),
+        announced INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, version)
+    );
+    CREATE TABLE journal_entries (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        conversation_id TEXT REFERENCES conversations(id) ON DELETE CASCADE,
+        upto_message_id TEXT NOT NULL DEFAULT '',
+        learned TEXT NOT NULL,
+        wondered TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('llm', 'fallback')),
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX journal_entries_user ON journal_entries(user_id, id);
+    CREATE INDEX journal_entries_conversation ON journal_entries(conversation_id);
+    """,
 )
 
 LATEST = len(MIGRATIONS)

@@ -11,29 +11,34 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from os1.core.errors import NotFoundError, StorageError
 from os1.core.ids import new_id
 from os1.core.messages import Conversation, MessageStatus, Role, SearchHit, StoredMessage, User
 from os1.core.profile import Profile
-from os1.storage.base import CareEventRepo, ConversationRepo, MessageRepo, ProfileRepo, UserRepo
+from os1.storage.base import (
+    AffectRepo,
+    CareEventRepo,
+    ConversationRepo,
+    JournalRepo,
+    MemoryRepo,
+    MessageRepo,
+    PersonaRepo,
+    ProfileRepo,
+    UserRepo,
+)
+from os1.storage.sqlite.affect import SQLiteAffect
+from os1.storage.sqlite.memory import SQLiteMemory
 from os1.storage.sqlite.migrations import LATEST, migrate
+from os1.storage.sqlite.persona import SQLiteJournal, SQLitePersona
+from os1.storage.sqlite.util import dt as _dt
+from os1.storage.sqlite.util import now_utc, transaction
+from os1.storage.sqlite.util import ts as _ts
 
 LOCAL_USER_NAME = "local"
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
-def _ts(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _dt(value: str) -> datetime:
-    return datetime.fromisoformat(value)
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -44,6 +49,8 @@ def connect(path: Path) -> sqlite3.Connection:
         con.execute("PRAGMA synchronous=NORMAL")  # durable against process death; fsync at checkpoints
         con.execute("PRAGMA foreign_keys=ON")
         con.execute("PRAGMA busy_timeout=10000")
+        # Deleted content is overwritten, not just unlinked: "forget" must leave no trace in the file.
+        con.execute("PRAGMA secure_delete=ON")
         return con
     except sqlite3.DatabaseError as exc:
         raise StorageError(f"the database {path} is damaged or not OS1's: {exc}",
@@ -60,6 +67,10 @@ class SQLiteStore:
         self.conversations: ConversationRepo = _Conversations(con)
         self.messages: MessageRepo = _Messages(con)
         self.care_events: CareEventRepo = _CareEvents(con)
+        self.affect: AffectRepo = SQLiteAffect(con)
+        self.memory: MemoryRepo = SQLiteMemory(con)
+        self.persona: PersonaRepo = SQLitePersona(con)
+        self.journal: JournalRepo = SQLiteJournal(con)
 
     async def close(self) -> None:
         self.con.close()
@@ -235,6 +246,27 @@ class _Messages:
             (user_id, before_id or "~"),
         ).fetchone()
         return _dt(row[0]) if row else None
+
+    async def get(self, user_id: str, message_id: str) -> StoredMessage | None:
+        row = self.con.execute(
+            f"SELECT {_MSG_COLUMNS} FROM messages m WHERE m.id = ? AND m.user_id = ?", (message_id, user_id)
+        ).fetchone()
+        return _message(row) if row else None
+
+    async def delete(self, user_id: str, message_ids: Sequence[str]) -> int:
+        with transaction(self.con):
+            deleted = 0
+            for message_id in message_ids:
+                cur = self.con.execute("DELETE FROM messages WHERE id = ? AND user_id = ?", (message_id, user_id))
+                deleted += cur.rowcount
+        return deleted
+
+    async def since(self, user_id: str, after_id: str, limit: int = 500) -> list[StoredMessage]:
+        rows = self.con.execute(
+            f"SELECT {_MSG_COLUMNS} FROM messages m WHERE m.user_id = ? AND m.id > ? ORDER BY m.id LIMIT ?",
+            (user_id, after_id, limit),
+        ).fetchall()
+        return [_message(r) for r in rows]
 
 
 class _CareEvents:

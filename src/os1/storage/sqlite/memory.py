@@ -1,0 +1,266 @@
+"""SQLite implementation of the memory repository: items, FTS5 keyword index, vectors, entities, audit.
+
+Every statement filters on user_id, so one user's memory never comes back for another. Sources and
+entities live in their own tables (not only as JSON on the item) so "what cites this utterance?" and
+"what mentions Ana?" are index lookups, and deleting an item cascades to them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+
+from os1.core.ids import new_id
+from os1.core.memory import MemoryAction, MemoryChange, MemoryItem, MemoryKind, NewMemory
+from os1.storage.sqlite.util import dt, now_utc, transaction, ts
+
+_COLUMNS = (
+    "id, user_id, kind, text, occurred_at, created_at, speaker, conversation_id, source_ids, entities, "
+    "confidence, importance, subject, attribute, superseded_by"
+)
+# SQLite allows 32766 host parameters; stay well below it when expanding IN (...) lists.
+_CHUNK = 500
+
+
+def _item(row: Sequence[object]) -> MemoryItem:
+    return MemoryItem(
+        id=str(row[0]), user_id=str(row[1]), kind=MemoryKind(str(row[2])), text=str(row[3]),
+        occurred_at=dt(str(row[4])), created_at=dt(str(row[5])), speaker=str(row[6]),
+        conversation_id=None if row[7] is None else str(row[7]),
+        source_ids=tuple(json.loads(str(row[8]))), entities=tuple(json.loads(str(row[9]))),
+        confidence=float(row[10]), importance=float(row[11]),  # type: ignore[arg-type]
+        subject=str(row[12]), attribute=str(row[13]), superseded_by=None if row[14] is None else str(row[14]),
+    )
+
+
+def _chunks(values: Sequence[str]) -> list[Sequence[str]]:
+    return [values[i : i + _CHUNK] for i in range(0, len(values), _CHUNK)]
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ",".join("?" * len(values))
+
+
+class SQLiteMemory:
+    def __init__(self, con: sqlite3.Connection) -> None:
+        self.con = con
+
+    async def add(self, user_id: str, items: Sequence[NewMemory]) -> list[MemoryItem]:
+        now = now_utc()
+        stored = []
+        with transaction(self.con):
+            for new in items:
+                item = MemoryItem(
+                    id=new_id("mem"), user_id=user_id, kind=new.kind, text=new.text, occurred_at=new.occurred_at,
+                    created_at=now, speaker=new.speaker, conversation_id=new.conversation_id,
+                    source_ids=new.source_ids, entities=new.entities, confidence=new.confidence,
+                    importance=new.importance, subject=new.subject, attribute=new.attribute,
+                )
+                self._insert(item, new.search_text or new.text)
+                self._audit(user_id, item.id, MemoryAction.ADD, item.kind, now)
+                stored.append(item)
+        return stored
+
+    def _insert(self, item: MemoryItem, search_text: str) -> None:
+        self.con.execute(
+            "INSERT INTO memory_items (id, user_id, kind, text, search_text, speaker, conversation_id, source_ids, "
+            "entities, confidence, importance, subject, attribute, occurred_at, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (item.id, item.user_id, item.kind.value, item.text, search_text, item.speaker, item.conversation_id,
+             json.dumps(list(item.source_ids)), json.dumps(list(item.entities)), item.confidence, item.importance,
+             item.subject, item.attribute, ts(item.occurred_at), ts(item.created_at)),
+        )
+        self.con.executemany(
+            "INSERT INTO memory_sources VALUES (?, ?, ?)", [(item.id, item.user_id, s) for s in set(item.source_ids)]
+        )
+        self.con.executemany(
+            "INSERT INTO memory_entities VALUES (?, ?, ?)", [(item.id, item.user_id, e) for e in set(item.entities)]
+        )
+
+    def _audit(self, user_id: str, item_id: str, action: MemoryAction, kind: MemoryKind, at: datetime,
+               note: str = "") -> None:
+        self.con.execute(
+            "INSERT INTO memory_audit VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (new_id("maud"), user_id, item_id, action.value, kind.value, note, ts(at)),
+        )
+
+    async def get(self, user_id: str, ids: Sequence[str]) -> list[MemoryItem]:
+        found: dict[str, MemoryItem] = {}
+        for chunk in _chunks(list(ids)):
+            rows = self.con.execute(
+                f"SELECT {_COLUMNS} FROM memory_items WHERE user_id = ? AND id IN ({_marks(chunk)})",
+                (user_id, *chunk),
+            ).fetchall()
+            found.update((str(r[0]), _item(r)) for r in rows)
+        return [found[i] for i in ids if i in found]
+
+    async def list_items(
+        self, user_id: str, kinds: Sequence[MemoryKind] = (), *, current_only: bool = True,
+        limit: int = 100, offset: int = 0, since: datetime | None = None, until: datetime | None = None,
+    ) -> list[MemoryItem]:
+        where, params = ["user_id = ?"], [user_id]
+        if kinds:
+            where.append(f"kind IN ({_marks(kinds)})")
+            params += [k.value for k in kinds]
+        if current_only:
+            where.append("superseded_by IS NULL")
+        if since is not None:
+            where.append("occurred_at >= ?")
+            params.append(ts(since))
+        if until is not None:
+            where.append("occurred_at < ?")
+            params.append(ts(until))
+        rows = self.con.execute(
+            f"SELECT {_COLUMNS} FROM memory_items WHERE {' AND '.join(where)} "
+            "ORDER BY occurred_at DESC, id DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        ).fetchall()
+        return [_item(r) for r in rows]
+
+    async def count(self, user_id: str) -> int:
+        return int(self.con.execute("SELECT count(*) FROM memory_items WHERE user_id = ?", (user_id,)).fetchone()[0])
+
+    async def keyword(self, user_id: str, match: str, limit: int) -> list[tuple[str, float]]:
+        if not match:
+            return []
+        # bm25() is lower-is-better and negative; negate it so callers can treat it as a score.
+        rows = self.con.execute(
+            "SELECT m.id, -bm25(memory_fts) AS score FROM memory_fts JOIN memory_items m ON m.rowid = memory_fts.rowid "
+            "WHERE memory_fts MATCH ? AND m.user_id = ? ORDER BY bm25(memory_fts) LIMIT ?",
+            (match, user_id, limit),
+        ).fetchall()
+        return [(str(r[0]), float(r[1])) for r in rows]
+
+    async def by_entities(self, user_id: str, entities: Sequence[str], limit: int) -> list[tuple[str, str]]:
+        if not entities:
+            return []
+        rows = self.con.execute(
+            f"SELECT item_id, entity FROM memory_entities WHERE user_id = ? AND entity IN ({_marks(entities)}) "
+            "ORDER BY item_id DESC LIMIT ?",
+            (user_id, *entities, limit),
+        ).fetchall()
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    async def entity_counts(self, user_id: str) -> dict[str, int]:
+        rows = self.con.execute(
+            "SELECT entity, count(*) FROM memory_entities WHERE user_id = ? GROUP BY entity", (user_id,)
+        ).fetchall()
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    async def citing(self, user_id: str, source_ids: Sequence[str]) -> list[MemoryItem]:
+        ids: list[str] = []
+        for chunk in _chunks(list(source_ids)):
+            rows = self.con.execute(
+                f"SELECT DISTINCT item_id FROM memory_sources WHERE user_id = ? AND source_id IN ({_marks(chunk)})",
+                (user_id, *chunk),
+            ).fetchall()
+            ids += [str(r[0]) for r in rows]
+        return await self.get(user_id, list(dict.fromkeys(ids)))
+
+    async def by_key(self, user_id: str, subject: str, attribute: str) -> list[MemoryItem]:
+        rows = self.con.execute(
+            f"SELECT {_COLUMNS} FROM memory_items WHERE user_id = ? AND subject = ? AND attribute = ? "
+            "AND superseded_by IS NULL ORDER BY occurred_at",
+            (user_id, subject, attribute),
+        ).fetchall()
+        return [_item(r) for r in rows]
+
+    async def supersede(self, user_id: str, old_id: str, new_id: str) -> None:
+        with transaction(self.con):
+            cur = self.con.execute(
+                "UPDATE memory_items SET superseded_by = ? WHERE id = ? AND user_id = ?", (new_id, old_id, user_id)
+            )
+            if cur.rowcount:
+                self._audit(user_id, old_id, MemoryAction.SUPERSEDE, MemoryKind.FACT, now_utc(), f"by {new_id}")
+
+    async def cite(self, user_id: str, item_id: str, source_ids: Sequence[str]) -> None:
+        with transaction(self.con):
+            row = self.con.execute(
+                "SELECT source_ids, kind FROM memory_items WHERE id = ? AND user_id = ?", (item_id, user_id)
+            ).fetchone()
+            if row is None:
+                return
+            old = json.loads(str(row[0]))
+            new = [s for s in dict.fromkeys(source_ids) if s not in old]
+            if not new:
+                return
+            self.con.execute("UPDATE memory_items SET source_ids = ? WHERE id = ?", (json.dumps(old + new), item_id))
+            self.con.executemany("INSERT INTO memory_sources VALUES (?, ?, ?)", [(item_id, user_id, s) for s in new])
+            self._audit(user_id, item_id, MemoryAction.MERGE, MemoryKind(str(row[1])), now_utc())
+
+    async def edit(self, user_id: str, item_id: str, text: str) -> None:
+        with transaction(self.con):
+            row = self.con.execute(
+                "SELECT kind FROM memory_items WHERE id = ? AND user_id = ?", (item_id, user_id)
+            ).fetchone()
+            if row is None:
+                return
+            self.con.execute(
+                "UPDATE memory_items SET text = ?, search_text = ? WHERE id = ? AND user_id = ?",
+                (text, text, item_id, user_id),
+            )
+            self.con.execute("DELETE FROM memory_vectors WHERE item_id = ? AND user_id = ?", (item_id, user_id))
+            self._audit(user_id, item_id, MemoryAction.EDIT, MemoryKind(str(row[0])), now_utc())
+
+    async def forget(self, user_id: str, ids: Sequence[str]) -> int:
+        gone = 0
+        now = now_utc()
+        with transaction(self.con):
+            for chunk in _chunks(list(ids)):
+                rows = self.con.execute(
+                    f"SELECT id, kind FROM memory_items WHERE user_id = ? AND id IN ({_marks(chunk)})",
+                    (user_id, *chunk),
+                ).fetchall()
+                # Superseded-by pointers to a forgotten fact would name it; clear them.
+                self.con.execute(
+                    f"UPDATE memory_items SET superseded_by = NULL WHERE user_id = ? "
+                    f"AND superseded_by IN ({_marks(chunk)})",
+                    (user_id, *chunk),
+                )
+                for item_id, kind in rows:
+                    self.con.execute("DELETE FROM memory_items WHERE id = ? AND user_id = ?", (item_id, user_id))
+                    self._audit(user_id, str(item_id), MemoryAction.FORGET, MemoryKind(str(kind)), now)
+                gone += len(rows)
+            # Drop deleted entries from the index's segments now rather than at some later merge.
+            self.con.execute("INSERT INTO memory_fts(memory_fts) VALUES ('optimize')")
+            self.con.execute("INSERT INTO messages_fts(messages_fts) VALUES ('optimize')")
+        # Old page images stay in the write-ahead log until a checkpoint; copy back and empty it now.
+        self.con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return gone
+
+    async def set_vectors(self, user_id: str, model: str, vectors: Sequence[tuple[str, bytes]]) -> None:
+        with transaction(self.con):
+            self.con.executemany(
+                "INSERT OR REPLACE INTO memory_vectors (item_id, user_id, model, vector) "
+                "SELECT id, user_id, ?, ? FROM memory_items WHERE id = ? AND user_id = ?",
+                [(model, blob, item_id, user_id) for item_id, blob in vectors],
+            )
+
+    async def vectors(self, user_id: str, model: str, after: int = 0) -> list[tuple[int, str, bytes]]:
+        rows = self.con.execute(
+            "SELECT rowid, item_id, vector FROM memory_vectors WHERE user_id = ? AND model = ? AND rowid > ? "
+            "ORDER BY rowid",
+            (user_id, model, after),
+        ).fetchall()
+        return [(int(r[0]), str(r[1]), bytes(r[2])) for r in rows]
+
+    async def vector_state(self, user_id: str, model: str) -> tuple[int, int]:
+        row = self.con.execute(
+            "SELECT count(*), coalesce(max(rowid), 0) FROM memory_vectors WHERE user_id = ? AND model = ?",
+            (user_id, model),
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+    async def audit(self, user_id: str, limit: int = 100) -> list[MemoryChange]:
+        rows = self.con.execute(
+            "SELECT id, user_id, item_id, action, kind, created_at, note FROM memory_audit WHERE user_id = ? "
+            "ORDER BY id DESC LIMIT ?",
+            (user_id, limit),
+        ).fetchall()
+        return [
+            MemoryChange(str(r[0]), str(r[1]), str(r[2]), MemoryAction(str(r[3])), MemoryKind(str(r[4])),
+                         dt(str(r[5])), str(r[6]))
+            for r in rows
+        ]

@@ -1,0 +1,33 @@
+"""Helpers shared by the SQLite repositories: timestamps and transactions."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def ts(value: datetime) -> str:
+    """Timestamps are stored as UTC ISO strings, so they sort as text."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def dt(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+@contextmanager
+def transaction(con: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction on an autocommit connection: all of it lands, or none."""
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")

