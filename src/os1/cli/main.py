@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from os1 import __version__
-from os1.cli import chat, config_cmd, doctor, history, meeting, models, mood
+from os1.cli import chat, config_cmd, doctor, history, meeting, memory, models, mood
 from os1.cli.common import State, err_console, use_home
 from os1.core.errors import OS1Error
 
@@ -25,6 +25,7 @@ app = typer.Typer(
 )
 app.add_typer(models.app, name="models")
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(memory.app, name="memory")
 app.command("chat")(chat.chat)
 app.command("setup")(meeting.setup)
 app.command("history")(history.history)

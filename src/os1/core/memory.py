@@ -68,6 +68,10 @@ class NewMemory:
     attribute: str = ""
     # Text indexed for keyword search when it should differ from ``text`` (speaker names, image captions).
     search_text: str = ""
+    # What was said just before (searched at a lower weight: an answer often lacks the question's words),
+    # and the source id it came from, so forgetting that utterance also clears it here.
+    context: str = ""
+    context_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

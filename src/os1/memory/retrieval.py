@@ -41,11 +41,11 @@ def analyse(text: str, now: datetime, known_entities: Iterable[str] = ()) -> Que
 class Weights:
     keyword: float = 1.0
     vector: float = 1.0
-    entity: float = 0.2  # the item mentions a person or thing the query names
-    speaker: float = 0.1  # the item was said by the person the query names
+    entity: float = 0.1  # the item mentions a person or thing the query names
+    speaker: float = 0.3  # the item was said by the person the query names
     time: float = 0.4  # the item happened within the time the query names
     recency: float = 0.05  # newer is slightly more likely to be what is meant
-    importance: float = 0.05
+    importance: float = 0.5  # how much an utterance tells (episodes.importance): statements over reactions
     fact: float = 0.05  # facts and summaries distil several turns: a small edge over one raw turn
     hop: float = 0.5  # items reached by following entities of the first hits count at this fraction
 
@@ -110,6 +110,7 @@ def rank(
     scored = list(zip(cands, score(cands, query, now, w), strict=True))
     scored.sort(key=lambda cs: (-cs[1], cs[0].item.id))
     return scored
+
 
 
 def day_of(item: MemoryItem) -> date:

