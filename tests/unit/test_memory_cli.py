@@ -21,7 +21,7 @@ from os1.core.messages import Role
 from os1.embeddings import load_embedder
 from os1.memory.episodes import Utterance
 from os1.memory.service import Memory
-from os1.storage.sqlite import open_store
+from os1.storage.sqlite import SQLiteStore, open_store
 
 T0 = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
 runner = CliRunner()
@@ -43,7 +43,7 @@ async def _seed(db: Path) -> dict[str, str]:
         said = [("My sister Zelda is getting married in June.", T0), ("I adopted a cat named Biscuit.", T0),
                 ("I really love coffee in the morning.", T0), ("Honestly I can't stand coffee anymore.",
                                                                 T0 + timedelta(days=9))]
-        ids: dict[str, str] = {}
+        ids: dict[str, str] = {"user": user.id}
         for text, at in said:
             msg = await store.messages.add(user.id, conv.id, Role.USER, text, created_at=at)
             [item] = [i for i in await memory.remember(user.id, [Utterance(text, "Me", at, msg.id, conv.id)])]
@@ -95,7 +95,7 @@ def test_search_ranks_the_relevant_memory_first_with_score_and_date(ids: dict[st
     assert ids["Biscuit"] in first and "2026-03-02" in first and "words+meaning" in first
     assert float(first.split()[0]) > 0 and len(out.splitlines()) == 3
     nearest = ok("search", "xylophone").splitlines()
-    assert nearest and all("meaning" in line and "words" not in line for line in nearest)
+    assert nearest and not any("words" in line for line in nearest)  # only nearest by meaning, no word in common
 
 
 def test_search_on_an_empty_memory_finds_nothing() -> None:
@@ -176,7 +176,7 @@ def test_forget_asks_first_on_a_terminal(ids: dict[str, str], monkeypatch: pytes
 
 def test_export_writes_every_item_with_sources_and_the_audit(ids: dict[str, str], tmp_path: Path) -> None:
     data = json.loads(ok("export"))
-    assert data["version"] == 1 and data["user"]["id"] == data["audit"][0]["id"] and data["exported_at"]
+    assert data["version"] == 1 and data["user"]["id"] == ids["user"] and data["exported_at"]
     by_id = {i["id"]: i for i in data["items"]}
     assert {ids["June"], ids["Biscuit"], ids["old_fact"], ids["new_fact"]} <= set(by_id)
     assert by_id[ids["June"]]["sources"] == [ids["msg:June"]] and by_id[ids["June"]]["kind"] == "episode"
@@ -220,3 +220,30 @@ def test_registered_on_os1_and_every_help_has_an_example() -> None:
     assert result.exit_code == 0 and "Example" in result.output
     for command in ("list", "search", "show", "edit", "forget", "export", "history"):
         assert "Example" in runner.invoke(main.app, ["memory", command, "--help"]).output, command
+
+
+def test_a_bad_option_is_a_usage_error_not_an_unexpected_one(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["os1", "memory", "list", "--kind", "bogus"])
+    with pytest.raises(SystemExit) as exited:
+        main.run()
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and "Invalid value for '--kind'" in err and "unexpected" not in err
+
+
+async def test_memory_edit_refuses_empty_text_and_unknown_ids(store: SQLiteStore) -> None:
+    user = await store.users.create("ana")
+    memory = Memory(store, load_embedder("static"))
+    [item] = await memory.remember(user.id, [Utterance("I play the cello.", "Ana", T0, "a")])
+    with pytest.raises(InputError):
+        await memory.edit(user.id, item.id, "   ")
+    assert await memory.edit(user.id, "mem_nope", "x") is None
+    other = await store.users.create("ben")
+    assert await memory.edit(other.id, item.id, "Ben's now") is None  # another user's memory is not theirs
+    edited = await memory.edit(user.id, item.id, " I play the viola. ")
+    assert edited is not None and edited.text == "I play the viola."
+    assert (await store.memory.get(user.id, [item.id]))[0].text == "I play the viola."
+    # Still findable by who said it: the keyword index keeps the speaker's name with the new text.
+    assert [i for i, _ in await store.memory.keyword(user.id, '"ana" AND "viola"', 5)] == [item.id]
+    assert [c.action.value for c in await store.memory.audit(user.id, item_id=item.id)] == ["edit", "add"]

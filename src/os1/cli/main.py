@@ -77,8 +77,13 @@ def run() -> None:
     except Exception as exc:  # click usage errors and the unexpected
         import click
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
+        # Typer vendors its own copy of click (typer._click); its usage errors derive from TyperException.
+        if isinstance(exc, click.ClickException | typer.TyperException):
+            show = getattr(exc, "show", None)
+            if callable(show):
+                show()
+            else:
+                err_console.print(f"[bold red]error:[/] {exc.format_message()}", soft_wrap=True)
             sys.exit(exc.exit_code)
         if debug:
             raise

@@ -138,7 +138,7 @@ def search(
         if not hits:
             console.print(f"[dim]nothing found for {escape(repr(text))}[/]")
         for hit in hits:
-            found_by = "+".join(_SIGNALS.get(s, s) for s in hit.signals)
+            found_by = "+".join(_SIGNALS.get(s, s) for s in hit.signals) or "-"
             console.print(f"[bold]{hit.score:5.2f}[/]  [dim]{found_by:<13}[/] {_line(hit.item)}", soft_wrap=True)
 
     asyncio.run(go())
@@ -341,9 +341,12 @@ def _change_json(change: MemoryChange) -> dict[str, Any]:
             "at": change.created_at.isoformat(), "note": change.note}
 
 
+HISTORY_HELP = ("Show the last changes to memory, newest last: every add, supersede (replaced by a newer fact), "
+                "merge, edit and forget. The history names the memory and never keeps its content. "
+                "Example: `os1 memory history -n 20`.")
+
+
 def history(limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="how many changes")] = 50) -> None:
-    """Show the history of memory changes, newest last: every add, replace, merge, edit and forget. It names
-    the memory, never keeps its content. Example: `os1 memory history -n 20`."""
     settings = get_settings()
 
     async def go() -> None:
@@ -360,5 +363,5 @@ def history(limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="how
     asyncio.run(go())
 
 
-app.command("history")(history)
-app.command("audit", hidden=True)(history)
+app.command("history", help=HISTORY_HELP)(history)
+app.command("audit", help=HISTORY_HELP, hidden=True)(history)

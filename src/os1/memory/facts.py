@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from os1.memory.timeref import resolve
 
@@ -153,6 +154,22 @@ _RULES = [
     _Rule(_ci(rf"\bi (usually|always|often|regularly|every day|every morning|every week) {_OBJ}{_END}"),
           _habit),
 ]
+
+
+class FactExtractor(Protocol):
+    """Finds facts a speaker states about themselves. ``PatternExtractor`` needs no model;
+    ``os1.memory.llm_facts.LLMExtractor`` asks a capable LLM."""
+
+    name: str
+
+    async def extract(self, text: str, speaker: str, at: datetime) -> list[Fact]: ...
+
+
+class PatternExtractor:
+    name = "patterns"
+
+    async def extract(self, text: str, speaker: str, at: datetime) -> list[Fact]:
+        return extract(text, speaker, at)
 
 
 def extract(text: str, speaker: str, at: datetime, *, display: str = "") -> list[Fact]:

