@@ -87,3 +87,18 @@ async def test_forget_in_conversation_and_what_do_you_know(store: SQLiteStore) -
     assert "Mira" not in history and "Oslo" not in history
     await say(session, "What do you know about me?")
     assert "Mira" not in note_of(llm) and "rock climbing" in note_of(llm)
+
+
+async def test_messages_that_never_reached_memory_are_caught_up(store: SQLiteStore) -> None:
+    """A reply killed before memory saw it, or history from before memory was on, is remembered later."""
+    user = await store.users.local_user()
+    conv = await store.conversations.create(user.id)
+    at = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    await store.messages.add(user.id, conv.id, Role.USER, "I started night shifts at the bakery.", created_at=at)
+    await store.messages.add(user.id, conv.id, Role.USER, "Forget what I said about the bakery.", created_at=at)
+    llm = ScriptedLLM(["Good morning!"])
+    session = await open_with_memory(store, llm, Clock(at + timedelta(days=30)), new=True)
+    await say(session, "How are the night shifts going, do you think?")
+    assert "night shifts at the bakery" in note_of(llm)
+    texts = [i.text for i in await Memory(store).items(user.id)]
+    assert not any(t.startswith("Forget what I said") for t in texts)

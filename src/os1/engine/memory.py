@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 
 from os1.core.memory import MemoryItem, Recalled
+from os1.core.messages import Role
 from os1.core.turns import Reply, Turn
 from os1.memory.episodes import Utterance
 from os1.memory.intents import ForgetRequest, KnowRequest, memory_intent
@@ -52,8 +53,31 @@ class MemoryHook:
     def __init__(self, memory: Memory, policy: RecallPolicy | None = None) -> None:
         self.memory = memory
         self.policy = policy or RecallPolicy()
+        self._caught_up: set[str] = set()
+
+    async def catch_up(self, turn: Turn) -> int:
+        """Remember messages that never reached memory (a process killed mid-turn, history from before
+        memory was on); once per user per process. Requests about memory itself stay out."""
+        if turn.user_id in self._caught_up:
+            return 0
+        self._caught_up.add(turn.user_id)
+        store = self.memory.store
+        missed = []
+        for message_id in await store.memory.unremembered(turn.user_id):
+            message = await store.messages.get(turn.user_id, message_id)
+            if message is None or message.id == turn.message_id or memory_intent(message.content) is not None:
+                continue
+            mine = message.role is Role.USER
+            speaker = (turn.user_name or "User") if mine else (turn.os_name or "OS")
+            missed.append(Utterance(message.content, speaker, message.created_at, message.id,
+                                    message.conversation_id, learn_facts=mine))
+        if missed:
+            await self.memory.remember(turn.user_id, missed)
+            log.info("memory caught up user=%s messages=%d", turn.user_id, len(missed))
+        return len(missed)
 
     async def before_reply(self, turn: Turn) -> str | None:
+        await self.catch_up(turn)
         intent = memory_intent(turn.text)
         if isinstance(intent, ForgetRequest):
             return await self._forget(turn, intent.topic)

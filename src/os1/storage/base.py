@@ -133,6 +133,10 @@ class MemoryRepo(Protocol):
         """(count, last row number) of this user's vectors: tells a cached index whether it is stale."""
         ...
 
+    async def unremembered(self, user_id: str, limit: int = 500) -> list[str]:
+        """Ids of complete or truncated messages that no memory item cites yet, oldest first."""
+        ...
+
     async def audit(self, user_id: str, limit: int = 100, *, item_id: str | None = None) -> list[MemoryChange]:
         """The newest ``limit`` changes, newest first (only those of ``item_id`` if named)."""
         ...

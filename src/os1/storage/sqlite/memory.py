@@ -270,6 +270,15 @@ class SQLiteMemory:
         ).fetchone()
         return int(row[0]), int(row[1])
 
+    async def unremembered(self, user_id: str, limit: int = 500) -> list[str]:
+        rows = self.con.execute(
+            "SELECT m.id FROM messages m WHERE m.user_id = ? AND m.status != 'streaming' AND m.role != 'system' "
+            "AND NOT EXISTS (SELECT 1 FROM memory_sources s WHERE s.user_id = m.user_id AND s.source_id = m.id) "
+            "ORDER BY m.id LIMIT ?",
+            (user_id, limit),
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
     async def audit(self, user_id: str, limit: int = 100, *, item_id: str | None = None) -> list[MemoryChange]:
         only_item = "" if item_id is None else " AND item_id = ?"
         rows = self.con.execute(
