@@ -139,3 +139,28 @@ def test_two_processes_on_one_home_do_not_corrupt_it(os1_home: Path, os1_env: Ca
     con.close()
     assert counts == {Role.USER.value: 2 * turns, Role.ASSISTANT.value: 2 * turns}
     assert users == 1
+
+
+@pytest.mark.integration
+def test_memory_learns_in_chat_and_forgets_on_request(os1_home: Path, os1_env: Callable[..., dict]) -> None:
+    """The real OS with the real model and embedder: a chat teaches facts, `os1 memory` shows and forgets."""
+    env = os1_env()
+    _meet(env)
+    child = spawn(["chat"], env)
+    child.expect("you>")
+    child.sendline("I love rock climbing. My sister Mira lives in Oslo.")
+    child.expect("you>")
+    child.sendline("/quit")
+    child.expect(pexpect.EOF)
+
+    def run(*args: str) -> str:
+        done = subprocess.run([os1_executable(), "memory", *args], env=env, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    facts = run("list", "--kind", "fact")
+    assert "rock climbing" in facts and "Mira" in facts
+    run("forget", "--about", "my sister", "--yes")
+    assert "Mira" not in run("list", "-n", "100")
+    assert not any("Mira" in content for _, content, _ in messages(os1_home))
