@@ -38,6 +38,9 @@ SHORTLIST = 80
 HOP_FROM = 5
 HOP_POOL = 40
 HOP_COMMON_FACTOR = 5  # times the average entity's mentions
+# An entity in more than this share of the most mentioned one's items (and more than a few) is a speaker.
+EVERYWHERE_SHARE = 0.2
+EVERYWHERE_MIN = 50
 # Reflection looks at this many recent items of each kind.
 REFLECT_WINDOW = 500
 # Absolute relevance gates for recall into a prompt (see ``Memory.recall``): cosine per embedder (E5
@@ -60,23 +63,26 @@ class Memory:
         self.embedder = embedder
         self.weights = weights or Weights()
         self.index = VectorIndex(self.repo, embedder.name, embedder.dim) if embedder else None
-        self._entities: dict[str, set[str]] = {}
+        self._entities: dict[str, dict[str, int]] = {}  # per user: entity -> items mentioning it
         self._last_said: dict[str, Utterance] = {}  # per user: the utterance before the next one
 
-    async def known_entities(self, user_id: str) -> set[str]:
+    async def entity_counts(self, user_id: str) -> dict[str, int]:
+        """Known entities and how many items mention each: read once, then kept up to date here (counting
+        them per query would read every entity row of the user)."""
         if user_id not in self._entities:
-            self._entities[user_id] = set(await self.repo.entity_counts(user_id))
+            self._entities[user_id] = await self.repo.entity_counts(user_id)
         return self._entities[user_id]
 
     async def remember(self, user_id: str, utterances: Sequence[Utterance]) -> list[MemoryItem]:
         """Store each utterance as an episode (with its vector); returns the stored items."""
-        known = await self.known_entities(user_id)
+        known = await self.entity_counts(user_id)
         news = []
         for utt in utterances:
             before = self._last_said.get(user_id)
             same_talk = before is not None and before.conversation_id == utt.conversation_id
             news.append(new := episode(utt, known, before if same_talk else None))
-            known.update(new.entities)
+            for entity in new.entities:
+                known[entity] = known.get(entity, 0) + 1
             self._last_said[user_id] = utt
         items = await self.repo.add(user_id, news)
         await self._embed(user_id, items, [n.search_text or n.text for n in news])
@@ -111,7 +117,8 @@ class Memory:
         ``relevant_only`` also applies absolute gates: recall nothing rather than inject noise.
         """
         now = aware(now)
-        query = analyse(text, now, await self.known_entities(user_id))
+        counts = await self.entity_counts(user_id)
+        query = analyse(text, now, counts)
         found = await self._candidates(user_id, query)
         if relevant_only:
             found = {i: c for i, c in found.items() if self._relevant(c, query)}
@@ -125,7 +132,7 @@ class Memory:
                     found: dict[str, Candidate]) -> list[Candidate]:
         """Multi-hop: the people and things the best hits mention (not the query's own, not the ones
         everything mentions) lead to what else was said about them."""
-        counts = await self.repo.entity_counts(user_id) if top else {}
+        counts = await self.entity_counts(user_id)
         common = max(HOP_COMMON_FACTOR * sum(counts.values()) / max(1, len(counts)), 3)
         parent: dict[str, float] = {}
         for cand, score in top:
@@ -140,6 +147,13 @@ class Memory:
         items = [i for i in await self.repo.get(user_id, ids) if i.current]
         return [Candidate(i, hop=via[i.id], signals={"hop"}) for i in items]
 
+    async def _everywhere(self, user_id: str) -> set[str]:
+        """Names in a large share of all items (the user's own, a speaker's): as keywords they match half the
+        store and tell nothing, and scoring that many matches is what makes a keyword query slow."""
+        counts = await self.entity_counts(user_id)
+        total = max(counts.values(), default=0)
+        return {e for e, n in counts.items() if n > EVERYWHERE_SHARE * total and n > EVERYWHERE_MIN}
+
     def _relevant(self, c: Candidate, query: Query) -> bool:
         """Close in meaning (cosine over the embedder's gate), or sharing most of the query's words (BM25
         values depend on the size of the store, so the keyword gate counts words instead)."""
@@ -148,7 +162,8 @@ class Memory:
 
     async def _candidates(self, user_id: str, query: Query) -> dict[str, Candidate]:
         found: dict[str, tuple[float, float]] = {}
-        for item_id, bm25 in await self.repo.keyword(user_id, fts_match(query.terms), KEYWORD_POOL):
+        terms = [t for t in query.terms if t not in await self._everywhere(user_id)]
+        for item_id, bm25 in await self.repo.keyword(user_id, fts_match(terms), KEYWORD_POOL):
             found[item_id] = (bm25, 0.0)
         qvec = None
         if self.index is not None and self.embedder is not None and query.text.strip():

@@ -27,6 +27,7 @@ class _UserIndex:
     matrix: Matrix = field(init=False)
     used: int = 0  # rows of ``matrix`` in use (it grows by doubling)
     last_row: int = 0  # store row number of the newest vector loaded
+    removal: str = ""  # the store's newest forget/edit when this was built
 
     def __post_init__(self) -> None:
         self.matrix = np.zeros((0, self.dim), dtype=np.float32)
@@ -56,14 +57,12 @@ class VectorIndex:
         self._lock = asyncio.Lock()
 
     async def _fresh(self, user_id: str) -> _UserIndex:
-        count, last_row = await self.repo.vector_state(user_id, self.model)
+        last_row, removal = await self.repo.vector_state(user_id, self.model)
         index = self._users.get(user_id)
-        if index is None or count < len(index.ids) or last_row < index.last_row:
-            index = self._users[user_id] = _UserIndex(self.dim)
+        if index is None or removal != index.removal or last_row < index.last_row:
+            # Something was forgotten or edited (here or in another process): rebuild from the store.
+            index = self._users[user_id] = _UserIndex(self.dim, removal=removal)
         if last_row > index.last_row:
-            await self._load(user_id, index)
-        if count != len(index.ids):  # an edit replaced a row: the cheap path cannot tell which, so reload
-            index = self._users[user_id] = _UserIndex(self.dim)
             await self._load(user_id, index)
         return index
 

@@ -129,8 +129,9 @@ class MemoryRepo(Protocol):
         """(row number, item id, float32 bytes) of stored vectors after row number ``after``."""
         ...
 
-    async def vector_state(self, user_id: str, model: str) -> tuple[int, int]:
-        """(count, last row number) of this user's vectors: tells a cached index whether it is stale."""
+    async def vector_state(self, user_id: str, model: str) -> tuple[int, str]:
+        """(last row number of this user's vectors, id of the newest forget or edit): tells a cached index
+        whether to load new rows or rebuild. Both are index lookups, cheap at any size."""
         ...
 
     async def unremembered(self, user_id: str, limit: int = 500) -> list[str]:

@@ -263,12 +263,14 @@ class SQLiteMemory:
         ).fetchall()
         return [(int(r[0]), str(r[1]), bytes(r[2])) for r in rows]
 
-    async def vector_state(self, user_id: str, model: str) -> tuple[int, int]:
-        row = self.con.execute(
-            "SELECT count(*), coalesce(max(rowid), 0) FROM memory_vectors WHERE user_id = ? AND model = ?",
-            (user_id, model),
-        ).fetchone()
-        return int(row[0]), int(row[1])
+    async def vector_state(self, user_id: str, model: str) -> tuple[int, str]:
+        last = self.con.execute(
+            "SELECT max(rowid) FROM memory_vectors WHERE user_id = ? AND model = ?", (user_id, model)
+        ).fetchone()[0]
+        removal = self.con.execute(
+            "SELECT max(id) FROM memory_audit WHERE user_id = ? AND action IN ('forget', 'edit')", (user_id,)
+        ).fetchone()[0]
+        return int(last or 0), str(removal or "")
 
     async def unremembered(self, user_id: str, limit: int = 500) -> list[str]:
         rows = self.con.execute(

@@ -121,6 +121,7 @@ MIGRATIONS: tuple[str, ...] = (
         created_at TEXT NOT NULL
     );
     CREATE INDEX memory_audit_user ON memory_audit(user_id, id);
+    CREATE INDEX memory_audit_action ON memory_audit(user_id, action, id);
     CREATE VIRTUAL TABLE memory_fts USING fts5(
         search_text, context, content='memory_items', content_rowid='rowid', tokenize='porter unicode61'
     );
