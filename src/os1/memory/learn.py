@@ -26,9 +26,20 @@ class Learned:
     merged: tuple[str, ...] = ()
 
 
-def same_fact(a: str, b: str) -> bool:
-    """Near-duplicates: most of the words of the shorter statement are in the longer one."""
-    wa, wb = set(content_words(a)), set(content_words(b))
+# The frame of a fact sentence ("Ana likes ...", "Ana lives in ..."): shared by any two facts of one key,
+# so it says nothing about whether they state the same thing.
+_FRAME = frozenset(
+    {"likes", "dislikes", "lives", "works", "has", "have", "felt", "habit", "plans", "went", "is", "was", "usually",
+     "always", "often"}
+)
+
+
+def same_fact(a: str, b: str, subject: str = "") -> bool:
+    """Near-duplicates: most of what the shorter statement says (its frame and subject aside) is in the
+    longer one. "lives in Lyon" and "lives in Paris" differ; "dislikes coffee" and "dislikes coffee
+    anymore" do not."""
+    frame = _FRAME | set(content_words(subject))
+    wa, wb = set(content_words(a)) - frame, set(content_words(b)) - frame
     if not wa or not wb:
         return a.strip().lower() == b.strip().lower()
     return len(wa & wb) / min(len(wa), len(wb)) >= SAME_FACT_OVERLAP
@@ -43,7 +54,7 @@ async def learn(
     merged: list[str] = []
     for fact in facts:
         current = await repo.by_key(user_id, fact.subject, fact.attribute)
-        twin = next((c for c in current if same_fact(c.text, fact.text)), None)
+        twin = next((c for c in current if same_fact(c.text, fact.text, fact.subject)), None)
         if twin is not None:
             await repo.cite(user_id, twin.id, sources)
             merged.append(twin.id)
