@@ -69,7 +69,8 @@ class NewMemory:
     # Text indexed for keyword search when it should differ from ``text`` (speaker names, image captions).
     search_text: str = ""
     # What was said just before (searched at a lower weight: an answer often lacks the question's words),
-    # and the source id it came from, so forgetting that utterance also clears it here.
+    # and the source id it came from, so forgetting that utterance also clears it here. What is said next
+    # is added later (``MemoryRepo.add_context``).
     context: str = ""
     context_of: str | None = None
 

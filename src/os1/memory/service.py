@@ -65,6 +65,7 @@ class Memory:
         self.index = VectorIndex(self.repo, embedder.name, embedder.dim) if embedder else None
         self._entities: dict[str, dict[str, int]] = {}  # per user: entity -> items mentioning it
         self._last_said: dict[str, Utterance] = {}  # per user: the utterance before the next one
+        self._last_item: dict[str, tuple[str, str | None]] = {}  # per user: its item id and conversation
 
     async def entity_counts(self, user_id: str) -> dict[str, int]:
         """Known entities and how many items mention each: read once, then kept up to date here (counting
@@ -85,11 +86,23 @@ class Memory:
                 known[entity] = known.get(entity, 0) + 1
             self._last_said[user_id] = utt
         items = await self.repo.add(user_id, news)
+        await self._link_context(user_id, utterances, items)
         await self._embed(user_id, items, [n.search_text or n.text for n in news])
         if self.learn_facts:
             for utt, item in zip(utterances, items, strict=True):
                 await self._learn(user_id, utt, item)
         return items
+
+    async def _link_context(self, user_id: str, utterances: Sequence[Utterance], items: Sequence[MemoryItem]) -> None:
+        """Each episode also carries, as context, what was said right after it (often the reaction that
+        names what it was about)."""
+        previous = self._last_item.get(user_id)
+        for utt, item in zip(utterances, items, strict=True):
+            if previous is not None and previous[1] == utt.conversation_id:
+                await self.repo.add_context(user_id, previous[0], utt.text, utt.source_id)
+            previous = (item.id, utt.conversation_id)
+        if previous is not None:
+            self._last_item[user_id] = previous
 
     async def _learn(self, user_id: str, utt: Utterance, item: MemoryItem) -> None:
         if not utt.learn_facts:

@@ -111,6 +111,10 @@ class MemoryRepo(Protocol):
         """Current facts with this subject and attribute."""
         ...
 
+    async def add_context(self, user_id: str, item_id: str, text: str, source_id: str) -> None:
+        """Add what was said next (``text``, from ``source_id``) to an item's searchable context."""
+        ...
+
     async def supersede(self, user_id: str, old_id: str, new_id: str) -> None: ...
     async def cite(self, user_id: str, item_id: str, source_ids: Sequence[str]) -> None:
         """Add sources to an item (a near-duplicate fact merged into it)."""

@@ -20,7 +20,7 @@ _COLUMNS = (
     "id, user_id, kind, text, occurred_at, created_at, speaker, conversation_id, source_ids, entities, "
     "confidence, importance, subject, attribute, superseded_by"
 )
-# Words of the utterance before count this much against the item's own words (tuned on LoCoMo).
+# Words said just before and after an utterance count this much against its own words (tuned on LoCoMo).
 CONTEXT_WEIGHT = 0.8
 # SQLite allows 32766 host parameters; stay well below it when expanding IN (...) lists.
 _CHUNK = 500
@@ -172,6 +172,12 @@ class SQLiteMemory:
         ).fetchall()
         return [_item(r) for r in rows]
 
+    async def add_context(self, user_id: str, item_id: str, text: str, source_id: str) -> None:
+        self.con.execute(
+            "UPDATE memory_items SET context = context || ' ' || ?, context_next_of = ? WHERE id = ? AND user_id = ?",
+            (text, source_id, item_id, user_id),
+        )
+
     async def supersede(self, user_id: str, old_id: str, new_id: str) -> None:
         with transaction(self.con):
             cur = self.con.execute(
@@ -242,9 +248,9 @@ class SQLiteMemory:
         sources = json.loads(str(row[0])) if row else []
         if sources:
             self.con.execute(
-                f"UPDATE memory_items SET context = '', context_of = NULL WHERE user_id = ? "
-                f"AND context_of IN ({_marks(sources)})",
-                (user_id, *sources),
+                f"UPDATE memory_items SET context = '', context_of = NULL, context_next_of = NULL WHERE user_id = ? "
+                f"AND (context_of IN ({_marks(sources)}) OR context_next_of IN ({_marks(sources)}))",
+                (user_id, *sources, *sources),
             )
 
     async def set_vectors(self, user_id: str, model: str, vectors: Sequence[tuple[str, bytes]]) -> None:

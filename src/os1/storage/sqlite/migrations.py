@@ -76,6 +76,7 @@ MIGRATIONS: tuple[str, ...] = (
         search_text TEXT NOT NULL,
         context TEXT NOT NULL DEFAULT '',
         context_of TEXT,
+        context_next_of TEXT,
         speaker TEXT NOT NULL DEFAULT '',
         conversation_id TEXT,
         source_ids TEXT NOT NULL DEFAULT '[]',
