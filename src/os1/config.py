@@ -76,6 +76,17 @@ class Settings(BaseSettings):
     reflect_pause_s: float = Field(
         3.0, ge=0, le=30, description="after a hard message the OS pauses this many seconds to think (0: never)"
     )
+    connection_nudges: bool = Field(
+        True, description="when you seem isolated, gently suggest reaching out to someone (at most weekly)"
+    )
+    checkins: bool = Field(False, description="let `os1 checkin` (run from cron or a timer) say hello first")
+    quiet_hours: str = Field(
+        "22-8", pattern=r"^([01]?\d|2[0-3])-([01]?\d|2[0-3])$",
+        description="local hours without check-ins, start-end (22-8: 22:00 to 08:00; 0-0: none)",
+    )
+    checkin_min_hours: int = Field(
+        24, ge=1, le=24 * 30, description="hours since you last talked before a check-in (never two unanswered)"
+    )
 
     @field_validator("home", mode="before")
     @classmethod

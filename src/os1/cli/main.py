@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 
 from os1 import __version__
-from os1.cli import chat, config_cmd, doctor, history, meeting, memory, models, mood
+from os1.cli import chat, config_cmd, doctor, history, meeting, memory, models, mood, persona
+from os1.cli.checkin import checkin
 from os1.cli.common import State, err_console, use_home
 from os1.core.errors import OS1Error
 
@@ -26,11 +27,14 @@ app = typer.Typer(
 app.add_typer(models.app, name="models")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(memory.app, name="memory")
+app.add_typer(persona.app, name="persona")
 app.command("chat")(chat.chat)
 app.command("setup")(meeting.setup)
 app.command("history")(history.history)
 app.command("doctor")(doctor.doctor)
 app.command("mood")(mood.mood)
+app.command("journal")(persona.journal)
+app.command("checkin")(checkin)
 
 
 def _version(value: bool) -> None:

@@ -22,6 +22,8 @@ class CareKind(StrEnum):
     DISCLOSURE = "disclosure"
     AI_REMINDER = "ai_reminder"
     BREAK_REMINDER = "break_reminder"
+    CONNECTION_NUDGE = "connection_nudge"
+    CHECKIN = "checkin"
 
 
 @dataclass(frozen=True, slots=True)

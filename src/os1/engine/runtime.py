@@ -12,6 +12,8 @@ from os1.embeddings import load_embedder
 from os1.engine.affect import AffectHook
 from os1.engine.breaks import BreakReminder
 from os1.engine.care import CareGuard
+from os1.engine.connection import ConnectionHook
+from os1.engine.curiosity import FollowUpHook
 from os1.engine.hooks import TurnHook
 from os1.engine.memory import MemoryHook
 from os1.engine.persona import persona_hook
@@ -76,11 +78,13 @@ async def open_companion(settings: Settings) -> Companion:
 
 
 def memory_hooks(settings: Settings, store: Store) -> list[TurnHook]:
-    """Memory's part in each turn, unless the user turned memory off."""
+    """Memory's part in each turn, and what builds on it (follow-ups on plans, the connection nudge),
+    sharing one Memory; none of it when the user turned memory off."""
     if not settings.memory:
         return []
     embedder = None if settings.memory_embedder == "none" else load_embedder(settings.memory_embedder)
-    return [MemoryHook(Memory(store, embedder))]
+    memory = Memory(store, embedder)
+    return [MemoryHook(memory), FollowUpHook(store), ConnectionHook(memory, settings.connection_nudges)]
 
 
 def care_guard(settings: Settings) -> CareGuard:

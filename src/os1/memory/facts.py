@@ -56,7 +56,7 @@ _TRAILING = re.compile(
 )
 
 
-def _key(obj: str) -> str:
+def fact_key(obj: str) -> str:
     """What a fact is about, normalised so "coffee" and "coffee anymore" are the same key."""
     obj = obj.lower()
     while (m := _TRAILING.search(obj)) is not None:
@@ -74,20 +74,27 @@ class _Rule:
 def _opinion(positive: bool) -> Callable[[re.Match[str], str, str, datetime], Fact | None]:
     def build(m: re.Match[str], who: str, name: str, at: datetime) -> Fact | None:
         obj = _clean(m.group(2))
-        if not _key(obj) or obj.lower() in {"it", "that", "this", "you", "them", "to"}:
+        if not fact_key(obj) or obj.lower() in {"it", "that", "this", "you", "them", "to"}:
             return None
         verb = "likes" if positive else "dislikes"
-        return Fact(who, f"opinion:{_key(obj)}", f"{name} {verb} {obj}", 0.8, "preference")
+        return Fact(who, f"opinion:{fact_key(obj)}", f"{name} {verb} {obj}", 0.8, "preference")
 
     return build
+
+
+def relation_key(rel: str, person: str) -> str:
+    """The key of a relation: per person where people have many ("relation:sister:lena"), else one
+    ("relation:boss": a new name replaces the old)."""
+    rel = rel.lower()
+    return f"relation:{rel}" if rel in _SINGLE or not person else f"relation:{rel}:{person.lower()}"
 
 
 def _relation(m: re.Match[str], who: str, name: str, at: datetime) -> Fact | None:
     rel, person = m.group(1).lower(), m.group(2)
     if not person[0].isupper() or person.lower() in {"i", "is", "and", "the"}:
         return None
-    attr = f"relation:{rel}" if rel in _SINGLE else f"relation:{rel}:{person.lower()}"
-    return Fact(who, attr, f"{name}'s {rel} is {person}", 0.85, "relationship", (person.lower(),), 0.7)
+    return Fact(who, relation_key(rel, person), f"{name}'s {rel} is {person}", 0.85, "relationship",
+                (person.lower(),), 0.7)
 
 
 def _home(m: re.Match[str], who: str, name: str, at: datetime) -> Fact | None:
@@ -113,7 +120,7 @@ def _dated(kind: str, verb: str = "") -> Callable[[re.Match[str], str, str, date
         if kind == "event" and not spans:
             return None  # an undated "I went..." is just an episode; the dated ones make timeline facts
         said = verb or _THIRD_PERSON.get(m.group(1).lower(), m.group(1).lower())
-        return Fact(who, f"{kind}:{_key(what)}", f"{name} {said} {what}{when}", 0.75, kind, importance=0.6)
+        return Fact(who, f"{kind}:{fact_key(what)}", f"{name} {said} {what}{when}", 0.75, kind, importance=0.6)
 
     return build
 
@@ -128,7 +135,7 @@ def _feeling(m: re.Match[str], who: str, name: str, at: datetime) -> Fact | None
 
 def _habit(m: re.Match[str], who: str, name: str, at: datetime) -> Fact | None:
     what = _clean(m.group(2))
-    return Fact(who, f"habit:{_key(what)}", f"{name}'s habit: {m.group(1).lower()} {what}", 0.7, "habit")
+    return Fact(who, f"habit:{fact_key(what)}", f"{name}'s habit: {m.group(1).lower()} {what}", 0.7, "habit")
 
 
 def _ci(pattern: str) -> re.Pattern[str]:

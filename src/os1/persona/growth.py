@@ -107,7 +107,13 @@ def describe_change(old: PersonaState | None, new: PersonaState) -> str:
         parts.append(f"voice {old.voice} → {new.voice}")
     if old.description != new.description:
         parts.append("description changed")
+    if len(parts) > MAX_DESCRIBED:
+        parts = [*parts[:MAX_DESCRIBED], f"{len(parts) - MAX_DESCRIBED} more changes"]
     return "; ".join(parts) or "no change"
+
+
+# A whole new persona (an import, a revert past many changes) is summed up, not listed.
+MAX_DESCRIBED = 3
 
 
 ANNOUNCE_NOTE = (

@@ -59,7 +59,9 @@ async def revert(store: Store, profile: Profile, version: int) -> PersonaVersion
 
 async def adopt(store: Store, profile: Profile, state: PersonaState, reason: str) -> PersonaVersion:
     """An imported persona (a Character Card) as the new version."""
-    await current_persona(store, profile)  # seed version 1 first, so the import can be reverted
+    current = await current_persona(store, profile)  # seeds version 1 first, so the import can be reverted
+    if current is not None and current.state.same_as(state):
+        raise InputError("that card is the persona I already have", "see `os1 persona show`")
     return await _append(store, profile.user_id, state, reason, PersonaSource.IMPORT,
                          name_reason="it is the name on the character card you gave me")
 

@@ -94,8 +94,10 @@ class SQLiteMemory:
         found: dict[str, MemoryItem] = {}
         for chunk in _chunks(list(ids)):
             rows = self.con.execute(
-                f"SELECT {_COLUMNS} FROM memory_items WHERE user_id = ? AND id IN ({_marks(chunk)})",
-                (user_id, *chunk),
+                # "+user_id": filter on it, but look rows up by primary key (the planner would otherwise
+                # walk the user's index, i.e. every item of theirs).
+                f"SELECT {_COLUMNS} FROM memory_items WHERE id IN ({_marks(chunk)}) AND +user_id = ?",
+                (*chunk, user_id),
             ).fetchall()
             found.update((str(r[0]), _item(r)) for r in rows)
         return [found[i] for i in ids if i in found]
@@ -139,14 +141,16 @@ class SQLiteMemory:
         return [(str(r[0]), float(r[1])) for r in rows]
 
     async def by_entities(self, user_id: str, entities: Sequence[str], limit: int) -> list[tuple[str, str]]:
-        if not entities:
-            return []
-        rows = self.con.execute(
-            f"SELECT item_id, entity FROM memory_entities WHERE user_id = ? AND entity IN ({_marks(entities)}) "
-            "ORDER BY item_id DESC LIMIT ?",
-            (user_id, *entities, limit),
-        ).fetchall()
-        return [(str(r[0]), str(r[1])) for r in rows]
+        # One indexed range per entity, newest first (rows of one key are in rowid order in the index), so
+        # a name mentioned in thousands of items costs ``limit`` rows, not thousands.
+        found: list[tuple[str, str]] = []
+        for entity in entities:
+            rows = self.con.execute(
+                "SELECT item_id FROM memory_entities WHERE user_id = ? AND entity = ? ORDER BY rowid DESC LIMIT ?",
+                (user_id, entity, limit),
+            ).fetchall()
+            found += [(str(r[0]), entity) for r in rows]
+        return found[:limit] if len(entities) == 1 else _interleave(found, limit)
 
     async def entity_counts(self, user_id: str) -> dict[str, int]:
         rows = self.con.execute(
@@ -299,3 +303,18 @@ class SQLiteMemory:
                          dt(str(r[5])), str(r[6]))
             for r in rows
         ]
+
+
+def _interleave(pairs: list[tuple[str, str]], limit: int) -> list[tuple[str, str]]:
+    """Take from each entity in turn, so one much-mentioned name does not crowd out the others."""
+    by_entity: dict[str, list[tuple[str, str]]] = {}
+    for pair in pairs:
+        by_entity.setdefault(pair[1], []).append(pair)
+    out: list[tuple[str, str]] = []
+    queues = list(by_entity.values())
+    while queues and len(out) < limit:
+        queues = [q for q in queues if q]
+        for q in queues:
+            if len(out) < limit:
+                out.append(q.pop(0))
+    return out
