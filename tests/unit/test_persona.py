@@ -16,6 +16,7 @@ from os1.core.errors import InputError, NotFoundError
 from os1.core.messages import ChatMessage, Role
 from os1.core.persona import DEFAULT_VALUES, PersonaSource, PersonaState, seed_state
 from os1.core.profile import OSIdentity, Profile
+from os1.core.turns import Turn
 from os1.engine.persona import PersonaHook
 from os1.engine.session import Session, SessionConfig
 from os1.persona.growth import MAX_INTERESTS, ChangeKind, PersonaChange, apply_change, validate_change
@@ -100,7 +101,8 @@ async def test_version_one_is_seeded_once_from_the_first_meeting(store: SQLiteSt
 @pytest.mark.parametrize(
     ("data", "refusal"),
     [
-        ({"change": "rename", "value": "Stella", "reason": "since you told me about stars I feel starry"}, "unsupported"),
+        ({"change": "rename", "value": "Stella", "reason": "since you told me about stars I feel starry"},
+         "unsupported"),
         ({"change": "change_values", "value": "none", "reason": "since you told me about stars I feel starry"},
          "unsupported"),
         ({"change": "add_interest", "value": "the night sky", "reason": ""}, "reason"),
@@ -154,13 +156,14 @@ def test_only_the_versions_module_writes_a_persona_version() -> None:
 
 async def test_talking_without_reflection_changes_nothing(store: SQLiteStore) -> None:
     profile = await met(store)
+    await current_persona(store, profile)  # what the Session reads for the persona prompt
     llm = ScriptedLLM(["That's lovely."], json_replies=[STARS])
     session = await Session.open(store, llm, profile.user_id, SessionConfig(n_ctx=2048, max_reply_tokens=64),
                                  hooks=[PersonaHook(store, llm)])
     for text in ("hi", "I love the stars", "tell me about Orion", "and Cassiopeia?"):
         await say(session, text)
     versions = await store.persona.history(profile.user_id)
-    assert [v.version for v in versions] == [1]  # seeded on first read; no reflection was due
+    assert [v.version for v in versions] == [1]  # no reflection was due, so no drift
     assert llm.json_replies == [STARS]  # never asked to reflect
     assert await store.journal.latest(profile.user_id) == []
 
@@ -189,7 +192,7 @@ async def test_reflection_grows_the_persona_and_the_next_turn_tells_it_once(stor
 
 async def test_an_interrupted_announcement_is_told_again(store: SQLiteStore) -> None:
     llm = ScriptedLLM(["one two three four"], json_replies=[STARS])
-    session, clock = await sitting_then_return(store, llm)
+    session, _ = await sitting_then_return(store, llm)
     await say(session, "I'm back")
     async with contextlib.aclosing(session.send("hello?")) as deltas:
         async for _ in deltas:
@@ -206,6 +209,16 @@ async def test_a_refused_change_leaves_the_persona_as_it_was(store: SQLiteStore)
     await say(session, "I'm back")
     assert [v.version for v in await store.persona.history(session.user_id)] == [1]
     assert len(await store.journal.latest(session.user_id)) == 1  # the journal is still written
+
+
+async def test_no_growth_from_a_sitting_with_a_crisis(store: SQLiteStore) -> None:
+    llm = ScriptedLLM(["Mm."], json_replies=[STARS])
+    session, _ = await sitting_then_return(store, llm)
+    first = (await session.history())[0]
+    await store.care_events.record(session.user_id, "crisis", first.created_at + timedelta(seconds=30))
+    await say(session, "I'm back")
+    assert [v.version for v in await store.persona.history(session.user_id)] == [1]
+    assert len(await store.journal.latest(session.user_id)) == 1
 
 
 async def test_revert_makes_a_new_version_and_keeps_history(store: SQLiteStore) -> None:
@@ -275,8 +288,6 @@ async def test_a_hard_message_gets_a_pause_to_think_and_the_news_waits(store: SQ
     hook = PersonaHook(store, ScriptedLLM(), pause=ThinkingPause(2.5), sleep=sleep,
                        valence=lambda text: -0.9 if "died" in text else 0.0)
     now = datetime.now(UTC)
-    from os1.core.turns import Turn
-
     hard = Turn(profile.user_id, "conv_1", "msg_1", "my dog died this morning", now, user_name="Theo")
     note = await hook.before_reply(hard)
     assert slept == [2.5] and note is not None and "moment to think" in note and "changed a little" not in note
@@ -285,3 +296,15 @@ async def test_a_hard_message_gets_a_pause_to_think_and_the_news_waits(store: SQ
     off = PersonaHook(store, ScriptedLLM(), pause=ThinkingPause(0), sleep=sleep, valence=lambda text: -1.0)
     await off.before_reply(replace(hard, message_id="msg_3"))
     assert slept == [2.5]
+
+
+async def test_a_grown_persona_reaches_the_prompt_of_an_open_session(store: SQLiteStore) -> None:
+    """Reflection runs in the background; the open Session picks the new version up at its next turn."""
+    profile = await met(store)
+    llm = ScriptedLLM(["Hello."])
+    session = await Session.open(store, llm, profile.user_id, SessionConfig(n_ctx=2048, max_reply_tokens=64))
+    await say(session, "hi")
+    assert "the night sky" not in llm.requests[-1][0].content
+    await grow(store, profile, PersonaChange(ChangeKind.ADD_INTEREST, "the night sky", STARS["reason"]))
+    await say(session, "hi again")
+    assert "the night sky" in llm.requests[-1][0].content

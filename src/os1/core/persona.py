@@ -6,7 +6,7 @@ A persona never changes in place: every change is a new numbered version that sa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -105,10 +105,6 @@ def seed_state(profile: Profile) -> PersonaState:
     """Version 1: the name the OS chose at the first meeting, the voice the user asked for, defaults."""
     name = profile.identity.name if profile.identity else DEFAULT_NAME
     return PersonaState(name=name, voice=profile.voice.value)
-
-
-def renamed(state: PersonaState, name: str) -> PersonaState:
-    return replace(state, name=name)
 
 
 @dataclass(frozen=True, slots=True)

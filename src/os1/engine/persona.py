@@ -18,6 +18,7 @@ from os1.config import Settings
 from os1.core.messages import MessageStatus
 from os1.core.persona import PersonaVersion
 from os1.core.turns import Reply, Turn
+from os1.engine.care import CareKind
 from os1.llm.base import LLM
 from os1.persona.emotion import read_emotion
 from os1.persona.growth import announcement_note
@@ -112,9 +113,16 @@ class PersonaHook:
         log.info("journal entry=%s user=%s source=%s", entry.id, turn.user_id, entry.source.value)
         if result.refused:
             log.info("persona change refused user=%s: %s", turn.user_id, result.refused)
-        if result.change is not None:
+        if result.change is not None and await self._had_crisis(turn.user_id, window[0].created_at):
+            log.info("no persona change from a sitting with a crisis user=%s", turn.user_id)
+        elif result.change is not None:
             version = await grow(self.store, profile, result.change, reply.at)
             log.info("persona version=%d user=%s kind=%s", version.version, turn.user_id, result.change.kind.value)
+
+    async def _had_crisis(self, user_id: str, since: datetime) -> bool:
+        """A sitting in which the user was in crisis is no occasion to take up a new interest from it."""
+        last = await self.store.care_events.last(user_id, CareKind.CRISIS.value)
+        return last is not None and last >= since
 
 
 def persona_hook(settings: Settings, store: Store, llm: LLM) -> PersonaHook:

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from os1.core.errors import InputError
 from os1.core.messages import ChatMessage, Conversation, MessageStatus, Role, StoredMessage
+from os1.core.persona import PersonaState
 from os1.core.profile import Profile
 from os1.core.turns import Reply, Turn
 from os1.engine.care import CareGuard, CareKind, ContinuousUse
@@ -24,6 +25,7 @@ from os1.engine.hooks import TurnHook
 from os1.engine.prompt import build_prefix, build_prompt
 from os1.llm.base import LLM, GenerationOptions
 from os1.persona.identity import persona_prompt
+from os1.persona.versions import current_persona
 from os1.storage.base import Store
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,8 @@ class Session:
         self.store = store
         self.care = care
         self.hooks = tuple(hooks)
+        # The persona version in the prompt; it changes only when reflection (or the user) makes a new one.
+        self.persona: PersonaState | None = None
         self._background: set[asyncio.Task[None]] = set()
         self.use = ContinuousUse()
         self.llm = llm
@@ -91,7 +95,10 @@ class Session:
         conversation = None if new_conversation else await store.conversations.latest(user_id)
         if conversation is None:
             conversation = await store.conversations.create(user_id)
-        return cls(store, llm, profile, conversation, config, clock, care, hooks)
+        session = cls(store, llm, profile, conversation, config, clock, care, hooks)
+        version = await current_persona(store, profile)
+        session.persona = version.state if version else None
+        return session
 
     @property
     def user_id(self) -> str:
@@ -114,7 +121,8 @@ class Session:
         dialogue, before = await self._dialogue()
         # Leave room for the next message and its time note, as the turn itself will.
         budget = self.config.prompt_budget - self.config.max_reply_tokens
-        return await build_prefix(persona_prompt(self.profile), dialogue, budget, self.llm.count_tokens, before)
+        persona = persona_prompt(self.profile, self.persona)
+        return await build_prefix(persona, dialogue, budget, self.llm.count_tokens, before)
 
     def check_input(self, text: str) -> str:
         text = text.strip()
@@ -137,6 +145,8 @@ class Session:
         said = await self.store.messages.add(self.user_id, self.conversation.id, Role.USER, text, created_at=now)
         log.info("turn user=%s conversation=%s message=%s", self.user_id, self.conversation.id, said.id)
         self.use.touch(now)
+        if version := await self.store.persona.latest(self.user_id):  # reflection may have made a new one
+            self.persona = version.state
         turn = self._turn(said)
         fixed = self.care.fixed_reply(text, self.profile.user_name) if self.care else None
         if fixed is not None:
@@ -216,9 +226,8 @@ class Session:
 
     async def _prompt(self, said: StoredMessage, note: str = "") -> list[ChatMessage]:
         dialogue, before = await self._dialogue(upto=said.id)
-        return await build_prompt(
-            persona_prompt(self.profile), dialogue, self.config.prompt_budget, self.llm.count_tokens, before, note
-        )
+        persona = persona_prompt(self.profile, self.persona)
+        return await build_prompt(persona, dialogue, self.config.prompt_budget, self.llm.count_tokens, before, note)
 
     async def _stream_and_store(self, stream: AsyncGenerator[str, None], turn: Turn) -> AsyncGenerator[str, None]:
         reply: StoredMessage | None = None

@@ -60,7 +60,7 @@ def fallback_entry(window: Sequence[StoredMessage], user_name: str) -> NewJourna
 _ASKS = (
     r"\bwhat(?:'s| is| have| has|'ve)? (?:you been|been) (?:thinking|wondering|reflecting) (?:about|of)\b",
     r"\bwhat(?:'s| is| are| were) you (?:thinking|wondering|reflecting) about lately\b",
-    r"\bwhat(?:'s| is| has been) on your mind\b",
+    r"\bwhat(?:'s| is| has)(?: been)? on your mind\b",
     r"\b(?:read|see|show|share|look at|peek at|hear)\b[\w\s,']{0,20}\byour (?:journal|diary)\b",
     r"\bwhat(?:'s| is| did you write| have you written| did you put)\b[\w\s']{0,15}\byour (?:journal|diary)\b",
     r"\byour (?:journal|diary) (?:entries|entry|lately|today)\b",
