@@ -13,6 +13,7 @@ from os1 import __version__
 from os1.cli import chat, config_cmd, doctor, history, meeting, memory, models, mood, persona
 from os1.cli.checkin import checkin
 from os1.cli.common import State, err_console, use_home
+from os1.cli.talk import talk
 from os1.core.errors import OS1Error
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ app.command("doctor")(doctor.doctor)
 app.command("mood")(mood.mood)
 app.command("journal")(persona.journal)
 app.command("checkin")(checkin)
+app.command("talk")(talk)
 
 
 def _version(value: bool) -> None:

@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from os1.core.errors import InputError
 from os1.core.messages import ChatMessage, Conversation, MessageStatus, Role, StoredMessage
@@ -48,6 +49,22 @@ class SessionConfig:
     @property
     def prompt_budget(self) -> int:
         return self.n_ctx - self.max_reply_tokens
+
+
+class Delivery(Protocol):
+    """How a front end that speaks the reply (``os1 talk``) tells the Session what the user actually heard.
+
+    Text is yielded well before it is played, so for a spoken reply "complete" means played to the end,
+    and a reply cut by barge-in is stored as far as it was heard, not as far as it was written.
+    """
+
+    async def finished(self) -> bool:
+        """Wait until everything yielded was delivered; False when playback was cut short."""
+        ...
+
+    def heard(self, sent: str) -> str:
+        """Of ``sent`` (all the text yielded), what reached the user."""
+        ...
 
 
 class Session:
@@ -135,10 +152,12 @@ class Session:
             )
         return text
 
-    async def send(self, text: str) -> AsyncGenerator[str, None]:
+    async def send(self, text: str, delivery: Delivery | None = None) -> AsyncGenerator[str, None]:
         """Run one turn and yield the reply as it streams.
 
-        Closing the iterator early (Ctrl-C, barge-in) stores the reply as truncated at what was yielded.
+        Closing the iterator early (Ctrl-C, barge-in) stores the reply as truncated at what was yielded,
+        or at what ``delivery`` says was heard. With a ``delivery`` the iterator ends (and the reply is
+        stored complete) only once it reports that everything was played.
         """
         text = self.check_input(text)
         now = self.clock()
@@ -157,7 +176,7 @@ class Session:
             options = GenerationOptions(max_tokens=self.config.max_reply_tokens, temperature=self.config.temperature)
             replies = self.llm.stream(messages, options)
         # aclosing: when our caller stops early, the inner stream must finish (and store) right now.
-        async with contextlib.aclosing(self._stream_and_store(replies, turn)) as deltas:
+        async with contextlib.aclosing(self._stream_and_store(replies, turn, delivery)) as deltas:
             async for delta in deltas:
                 yield delta
 
@@ -229,7 +248,9 @@ class Session:
         persona = persona_prompt(self.profile, self.persona)
         return await build_prompt(persona, dialogue, self.config.prompt_budget, self.llm.count_tokens, before, note)
 
-    async def _stream_and_store(self, stream: AsyncGenerator[str, None], turn: Turn) -> AsyncGenerator[str, None]:
+    async def _stream_and_store(
+        self, stream: AsyncGenerator[str, None], turn: Turn, delivery: Delivery | None = None
+    ) -> AsyncGenerator[str, None]:
         reply: StoredMessage | None = None
         text = ""
         status = MessageStatus.TRUNCATED
@@ -247,9 +268,12 @@ class Session:
                     await self.store.messages.update(self.user_id, reply.id, text, MessageStatus.STREAMING)
                     last_flush = time.monotonic()
                 yield delta
-            status = MessageStatus.COMPLETE
+            if delivery is None or await delivery.finished():
+                status = MessageStatus.COMPLETE
         finally:
             await stream.aclose()
+            if delivery is not None and status is not MessageStatus.COMPLETE:
+                text = delivery.heard(text)
             if reply is not None:
                 await self.store.messages.update(self.user_id, reply.id, text, status)
                 log.info("reply message=%s status=%s chars=%d", reply.id, status.value, len(text))

@@ -1,0 +1,62 @@
+"""`os1 talk`: a spoken conversation. With --input/--output it answers a recording and writes the OS's
+voice to a file (no sound card needed); captions of both sides are printed either way."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from os1.cli.common import console, fail, get_settings
+from os1.cli.render import loading
+from os1.config import Settings
+from os1.engine.runtime import Companion
+from os1.engine.voice import Caption, VoiceConversation, Voices, open_voices, turn_config
+from os1.voice.audio import Audio, read_wav, write_wav
+from os1.voice.devices import sounddevice_module
+
+
+def talk(
+    input: Annotated[Path | None, typer.Option("--input", "-i", help="a WAV recording of what you say")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="where to write the OS's voice (WAV)")] = None,
+    new: Annotated[bool, typer.Option("--new", help="start a new conversation instead of continuing")] = False,
+) -> None:
+    """Talk with your OS by voice. Example: os1 talk --input me.wav --output os.wav"""
+    if (input is None) != (output is None):
+        fail("--input and --output go together", "e.g. os1 talk --input me.wav --output os.wav")
+    settings = get_settings()
+    if input is None or output is None:
+        sounddevice_module()  # says clearly when there is no sound card, before any model loads
+        fail("live talk through the microphone is not there yet", "use os1 talk --input me.wav --output os.wav")
+    recording = read_wav(input)  # a bad file fails now, not after the models loaded
+    with asyncio.Runner() as runner:
+        companion = runner.run(loading(settings))
+        try:
+            said = runner.run(_answer_file(companion, settings, recording, new))
+        finally:
+            runner.run(companion.aclose())
+    write_wav(output, said)
+    if said.seconds == 0:
+        console.print(f"[yellow]no speech found in {input}[/] — nothing to answer; {output} is silent")
+    else:
+        console.print(f"[dim]{said.seconds:.1f} s of the OS's voice written to {output}[/]")
+
+
+async def _answer_file(companion: Companion, settings: Settings, recording: Audio, new: bool) -> Audio:
+    with console.status("[italic]loading voices…[/]", spinner="dots"):
+        voices: Voices = await asyncio.to_thread(open_voices, settings)
+    session = await companion.open_session(new_conversation=new)
+    name = session.profile.identity.name if session.profile.identity else "OS1"
+    try:
+        conversation = VoiceConversation(session, voices, turn_config(settings), captions=lambda c: show(c, name))
+        return await conversation.run_file(recording)
+    finally:
+        await session.aclose()
+
+
+def show(caption: Caption, name: str) -> None:
+    who = "[bold cyan]you:[/]" if caption.speaker == "you" else f"[bold magenta]{name}:[/]"
+    cut = " [dim](interrupted)[/]" if caption.interrupted else ""
+    console.print(f"{who} {caption.text}{cut}", soft_wrap=True, highlight=False)
