@@ -79,7 +79,7 @@ async def run_sample(sample: dict[str, Any], index: int, embedder: Any,
             if REFLECT:
                 await memory.reflect(user.id, f"session_{session}")
         await memory.settle(user.id)
-        timing["ingest"].append((time.perf_counter() - started) / max(1, len(utts)))
+        timing["ingest"].append((time.perf_counter() - started) / max(1, len(conv_turns)))
         now = max(t.at for t in conv_turns)
         ranked_system = []
         for q in qs:

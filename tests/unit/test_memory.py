@@ -137,3 +137,16 @@ async def test_memory_migration_applies_to_a_database_from_before_it(tmp_path: P
     items = await Memory(store).remember(user.id, [Utterance("I love jazz.", "Me", T0, "m1")])
     assert (await store.memory.get(user.id, [items[0].id]))[0].text == "I love jazz."
     await store.close()
+
+
+async def test_a_capped_keyword_search_scores_only_the_users_newest_matches(store: SQLiteStore) -> None:
+    ana, ben = await store.users.create("ana"), await store.users.create("ben")
+    memory = Memory(store)
+    said = [Utterance(f"Tea with Mira, round {n}.", "Ana", T0 + timedelta(days=n), f"a{n}") for n in range(6)]
+    await memory.remember(ana.id, said)
+    await memory.remember(ben.id, [Utterance("Tea with Mira again.", "Ben", T0 + timedelta(days=9), "b0")])
+    everything = await store.memory.keyword(ana.id, '"tea"', 100)
+    newest = await store.memory.keyword(ana.id, '"tea"', 100, newest=2)
+    items = await store.memory.get(ana.id, [i for i, _ in newest])
+    assert len(everything) == 6
+    assert sorted(s for i in items for s in i.source_ids) == ["a4", "a5"]  # Ben's newer item takes no place

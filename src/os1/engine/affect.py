@@ -5,6 +5,11 @@ reply fails; a short note tells the model how the user sounds and how the OS fee
 OS's mood decays to now, moves toward the user's feeling and toward events (a crisis, a reunion), takes a
 little of the OS's own words, and is stored. The repository calls do not yield to the event loop between
 reading and saving the mood, so two turns of one process cannot interleave that update.
+
+With an LLM reader (setting ``emotion_llm``) the user's message is read again by the chat model after the
+reply, never before it: the model would delay the reply by a JSON call, and on a local model it would also
+push the conversation out of the prompt cache. So the prompt's note always comes from the lexicons; the
+refined reading replaces the stored one and is what the mood attunes to.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from os1.core.affect import Emotion, Mood, Speaker
 from os1.core.turns import Reply, Turn
 from os1.engine.care import CareKind
 from os1.persona.emotion import describe, read_emotion
+from os1.persona.llm_emotion import LLMEmotionReader
 from os1.persona.mood import REUNION_AFTER, SELF_WEIGHT, MoodEvent, attune, decay, feeling, mood_at, react
 from os1.storage.base import Store
 
@@ -43,13 +49,16 @@ def affect_note(emotion: Emotion, mood: Mood, asks_diagnosis: bool = False) -> s
 
 
 class AffectHook:
-    """The turn hook. ``read`` is the emotion reader (the lexicons by default)."""
+    """The turn hook. ``read`` is the emotion reader (the lexicons by default); ``llm_reader``, when given,
+    refines the user's reading after the reply."""
 
     name = "affect"
 
-    def __init__(self, store: Store, read: Callable[[str], Emotion] = read_emotion) -> None:
+    def __init__(self, store: Store, read: Callable[[str], Emotion] = read_emotion,
+                 llm_reader: LLMEmotionReader | None = None) -> None:
         self.store = store
         self.read = read
+        self.llm_reader = llm_reader
 
     async def before_reply(self, turn: Turn) -> str | None:
         emotion = await self._user_emotion(turn)
@@ -60,6 +69,8 @@ class AffectHook:
         stored = await self.store.affect.reading(turn.user_id, turn.message_id, Speaker.USER)
         # A fixed care reply (crisis, disclosure) skips before_reply, so that reading may be missing.
         emotion = stored.emotion if stored else await self._user_emotion(turn)
+        # Before the mood is read: the model call yields to the event loop, the mood update below must not.
+        emotion = await self._refined(turn, emotion)
         previous = await self.store.affect.mood(turn.user_id)
         mood = mood_at(previous, turn.at)
         if previous is not None and turn.at - previous.at >= REUNION_AFTER:
@@ -77,6 +88,16 @@ class AffectHook:
         emotion = self.read(turn.text)
         await self.store.affect.add(turn.user_id, turn.message_id, Speaker.USER, emotion, turn.at)
         return emotion
+
+    async def _refined(self, turn: Turn, lexicon: Emotion) -> Emotion:
+        """The LLM's reading of the user's message, stored in place of the lexicon's (``add`` replaces the
+        reading of a message), or the lexicon reading when there is no LLM reader or it could not help."""
+        if self.llm_reader is None:
+            return lexicon
+        refined = await self.llm_reader.read(turn.text, lexicon)
+        if refined != lexicon:
+            await self.store.affect.add(turn.user_id, turn.message_id, Speaker.USER, refined, turn.at)
+        return refined
 
     async def _was_crisis(self, turn: Turn) -> bool:
         """The Session records a crisis at the turn's own time when it gives the fixed crisis reply."""

@@ -21,6 +21,7 @@ from os1.engine.session import Session, SessionConfig
 from os1.llm.base import LLM, create_llm
 from os1.memory.llm_facts import LLMExtractor
 from os1.memory.service import Memory
+from os1.persona.llm_emotion import LLMEmotionReader
 from os1.storage.base import Store
 from os1.storage.sqlite import open_store
 
@@ -73,7 +74,7 @@ async def open_companion(settings: Settings) -> Companion:
         await store.close()
         raise
     breaks = BreakReminder(store, timedelta(minutes=settings.break_after_minutes))
-    hooks: list[TurnHook] = [*memory_hooks(settings, store, llm), AffectHook(store), breaks]
+    hooks: list[TurnHook] = [*memory_hooks(settings, store, llm), affect_hook(settings, store, llm), breaks]
     hooks.append(persona_hook(settings, store, llm))  # reflection, journal, telling the user of changes
     return Companion(settings, store, llm, user, care_guard(settings), hooks)
 
@@ -87,6 +88,11 @@ def memory_hooks(settings: Settings, store: Store, llm: LLM) -> list[TurnHook]:
     # The chat model also learns facts when asked to (a JSON call per user message; see bench/RESULTS.md).
     memory = Memory(store, embedder, extractor=LLMExtractor(llm) if settings.memory_llm_facts else None)
     return [MemoryHook(memory), FollowUpHook(store), ConnectionHook(memory, settings.connection_nudges)]
+
+
+def affect_hook(settings: Settings, store: Store, llm: LLM) -> AffectHook:
+    """The emotion hook; the chat model refines each reading after the reply when the user asked for it."""
+    return AffectHook(store, llm_reader=LLMEmotionReader(llm) if settings.emotion_llm else None)
 
 
 def care_guard(settings: Settings) -> CareGuard:

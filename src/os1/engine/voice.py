@@ -200,15 +200,24 @@ class VoiceConversation:
         self._partial = (start_ms, end_ms, text)
         return text
 
-    async def _answer(self, text: str, now_ms: int) -> None:
+    def _start_reply(self, text: str) -> SpokenReply | None:
+        """Start writing and speaking the answer to ``text`` in a task; None when nothing was heard."""
         if not text:
             self.turns.reply_failed()
-            return
+            return None
         self.captions(Caption("you", text))
         self._parts = []
         chunker = SentenceChunker()
         reply = self._reply = SpokenReply(lambda: self._speak_rest(chunker, reply))
         self._producer = asyncio.create_task(self._produce(text, chunker, reply))
+        return reply
+
+    async def _answer(self, text: str, now_ms: int) -> None:
+        """File mode: the whole reply is written and synthesized before it starts playing (compute takes
+        no time on the recording's timeline)."""
+        reply = self._start_reply(text)
+        if reply is None or self._producer is None:
+            return
         queued = asyncio.create_task(reply.all_queued.wait())
         await asyncio.wait({self._producer, queued}, return_when=asyncio.FIRST_COMPLETED)
         queued.cancel()
@@ -223,11 +232,15 @@ class VoiceConversation:
         try:
             async with contextlib.aclosing(self.session.send(text, reply)) as deltas:
                 async for delta in deltas:
+                    self._delta_arrived()
                     for sentence in chunker.push(delta):
                         await self._speak(sentence, reply)
         except OS1Error as exc:
             log.warning("spoken reply failed: %s", exc.one_line())
             self.captions(Caption("os", f"(could not answer: {exc.one_line()})", interrupted=True))
+
+    def _delta_arrived(self) -> None:
+        """A piece of the reply came from the LLM (the real-time driver notes when the first one did)."""
 
     async def _speak_rest(self, chunker: SentenceChunker, reply: SpokenReply) -> None:
         for sentence in chunker.flush():

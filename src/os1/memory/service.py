@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 # Candidates gathered from each source before fusion; more finds more, and costs more to score.
 KEYWORD_POOL = 100
+# A keyword search scores at most this many matching items, the newest: words found in tens of thousands
+# of items would otherwise cost more than everything else in a query; meaning search still covers all.
+KEYWORD_SCAN = 2000
 VECTOR_POOL = 100
 # Candidates read from the store and fully scored, chosen by keyword and vector evidence alone.
 SHORTLIST = 80
@@ -176,7 +179,7 @@ class Memory:
     async def _candidates(self, user_id: str, query: Query) -> dict[str, Candidate]:
         found: dict[str, tuple[float, float]] = {}
         terms = [t for t in query.terms if t not in await self._everywhere(user_id)]
-        for item_id, bm25 in await self.repo.keyword(user_id, fts_match(terms), KEYWORD_POOL):
+        for item_id, bm25 in await self.repo.keyword(user_id, fts_match(terms), KEYWORD_POOL, KEYWORD_SCAN):
             found[item_id] = (bm25, 0.0)
         qvec = None
         if self.index is not None and self.embedder is not None and query.text.strip():

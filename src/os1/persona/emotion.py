@@ -67,11 +67,14 @@ def read_emotion(text: str) -> Emotion:
     valence = float(_vader().polarity_scores(text)["compound"])
     found = [c for clause in clauses(text) for c in _emotion_words(clause)]
     shares = emotion_shares(found)
-    if shares:
-        arousal = sum(AROUSAL[e] * share for e, share in shares.items())
-    else:
-        arousal = QUIET_AROUSAL
-    return Emotion(round(valence, 4), round(arousal, 4), shares)
+    return Emotion(round(valence, 4), arousal_of(shares), shares)
+
+
+def arousal_of(shares: Mapping[str, float]) -> float:
+    """How stirred a mix of emotions is: each emotion's place on the circumplex, weighted by its share."""
+    if not shares:
+        return QUIET_AROUSAL
+    return round(sum(AROUSAL[e] * share for e, share in shares.items()), 4)
 
 
 def clauses(text: str) -> list[list[str]]:

@@ -91,8 +91,11 @@ class MemoryRepo(Protocol):
         ...
 
     async def count(self, user_id: str) -> int: ...
-    async def keyword(self, user_id: str, match: str, limit: int) -> list[tuple[str, float]]:
-        """(item id, BM25 score, higher is better) for an FTS5 MATCH expression."""
+    async def keyword(
+        self, user_id: str, match: str, limit: int, newest: int | None = None
+    ) -> list[tuple[str, float]]:
+        """(item id, BM25 score, higher is better) for an FTS5 MATCH expression; with ``newest``, only
+        the newest ``newest`` matching items are scored (the cost of a ranked search grows with them)."""
         ...
 
     async def by_entities(self, user_id: str, entities: Sequence[str], limit: int) -> list[tuple[str, str]]:

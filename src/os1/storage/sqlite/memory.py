@@ -128,17 +128,30 @@ class SQLiteMemory:
     async def count(self, user_id: str) -> int:
         return int(self.con.execute("SELECT count(*) FROM memory_items WHERE user_id = ?", (user_id,)).fetchone()[0])
 
-    async def keyword(self, user_id: str, match: str, limit: int) -> list[tuple[str, float]]:
+    async def keyword(
+        self, user_id: str, match: str, limit: int, newest: int | None = None
+    ) -> list[tuple[str, float]]:
         if not match:
             return []
+        after = self._nth_newest_match(user_id, match, newest) if newest else 0
         # bm25() is lower-is-better and negative; negate it so callers can treat it as a score.
         rank = f"bm25(memory_fts, 1.0, {CONTEXT_WEIGHT})"
         rows = self.con.execute(
             f"SELECT m.id, -{rank} AS score FROM memory_fts JOIN memory_items m ON m.rowid = memory_fts.rowid "
-            f"WHERE memory_fts MATCH ? AND m.user_id = ? ORDER BY {rank} LIMIT ?",
-            (match, user_id, limit),
+            f"WHERE memory_fts MATCH ? AND m.user_id = ? AND memory_fts.rowid > ? ORDER BY {rank} LIMIT ?",
+            (match, user_id, after, limit),
         ).fetchall()
         return [(str(r[0]), float(r[1])) for r in rows]
+
+    def _nth_newest_match(self, user_id: str, match: str, n: int) -> int:
+        """The rowid below the user's ``n`` newest matches (0 when there are fewer). Walking a term's
+        postings in rowid order is cheap; computing BM25 for every one of them is not."""
+        row = self.con.execute(
+            "SELECT memory_fts.rowid FROM memory_fts JOIN memory_items m ON m.rowid = memory_fts.rowid "
+            "WHERE memory_fts MATCH ? AND m.user_id = ? ORDER BY memory_fts.rowid DESC LIMIT 1 OFFSET ?",
+            (match, user_id, n),
+        ).fetchone()
+        return int(row[0]) if row else 0
 
     async def by_entities(self, user_id: str, entities: Sequence[str], limit: int) -> list[tuple[str, str]]:
         # One indexed range per entity, newest first (rows of one key are in rowid order in the index), so

@@ -1,0 +1,191 @@
+"""The spoken conversation in real time: the microphone's chunks arrive as they are captured, the reply is
+spoken sentence by sentence while the LLM is still writing, and the user can cut in at any moment.
+
+It is ``VoiceConversation`` (same turn-taking, transcription reuse, Session delivery, chunker) with three
+things file mode does not need: the answer runs in a task while frames keep coming (so the user can be
+heard while the OS thinks or speaks), audio goes to a ``PlaybackBuffer`` that the output pulls from at its
+own pace, and a reply cut short is cancelled, so the LLM stops writing what nobody will hear.
+Live mode (a sound card) and ``bench/voice_latency.py`` (a paced recording) drive it the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterable, Callable
+from dataclasses import dataclass
+
+from os1.core.errors import OS1Error
+from os1.engine.session import Session
+from os1.engine.voice import Caption, CaptionSink, SpokenReply, VoiceConversation, Voices
+from os1.voice.audio import SPEECH_RATE, Audio, Samples
+from os1.voice.stream import FrameBlocker, PlaybackBuffer
+from os1.voice.turns import Action, CancelReply, EndOfTurn, StopPlayback, TurnConfig, TurnState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TurnMarks:
+    """When each step of answering one utterance happened (monotonic seconds): for the logs and the bench."""
+
+    end_of_turn: float  # the turn-taker decided the user had finished
+    text: str = ""  # the final transcript
+    transcript: float | None = None
+    first_token: float | None = None
+    first_sentence: float | None = None  # the chunker handed over the first sentence
+    first_audio: float | None = None  # ...and it was synthesized and queued for the output
+    first_played: float | None = None  # the output took the first sample
+    interrupted_at: float | None = None  # playback was stopped by the user barging in
+    ended: bool = False  # the reply is over (played out, cut, failed, or there was nothing to say)
+
+    def mark(self, step: str) -> None:
+        """Note ``step`` now, the first time only."""
+        if getattr(self, step) is None:
+            setattr(self, step, time.monotonic())
+
+    def summary(self) -> str:
+        steps = ("transcript", "first_token", "first_sentence", "first_audio", "first_played")
+        parts, before = [], self.end_of_turn
+        for step in steps:
+            at = getattr(self, step)
+            if at is None:
+                break
+            parts.append(f"{step} +{(at - before) * 1000:.0f} ms")
+            before = at
+        return ", ".join(parts) or "no reply"
+
+
+MarksSink = Callable[[TurnMarks], None]
+
+
+class RealtimeConversation(VoiceConversation):
+    """``run(mic)`` listens to 16 kHz chunks until the microphone ends, speaking into ``speaker``."""
+
+    def __init__(self, session: Session, voices: Voices, speaker: PlaybackBuffer, turns: TurnConfig | None = None,
+                 captions: CaptionSink | None = None, on_turn: MarksSink | None = None) -> None:
+        super().__init__(session, voices, turns, captions)
+        self.speaker = speaker
+        self.on_turn = on_turn or (lambda marks: None)
+        self.marks: TurnMarks | None = None  # of the turn being answered
+        self._blocker = FrameBlocker(voices.vad.frame_samples)
+        self._heard_samples = 0
+        self._warming: asyncio.Task[None] | None = None
+
+    @property
+    def now_ms(self) -> int:
+        """The microphone's clock: how much audio has been heard (it runs at the wall clock's pace)."""
+        return self._heard_samples * 1000 // SPEECH_RATE
+
+    async def run(self, mic: AsyncIterable[Samples]) -> None:
+        self._warm_next_turn()
+        try:
+            async for chunk in mic:
+                await self.hear(chunk)
+        finally:
+            await self._end_reply(self.now_ms)  # the microphone closed: the OS stops too
+            if self._warming is not None:
+                self._warming.cancel()
+                await asyncio.gather(self._warming, return_exceptions=True)
+
+    def _warm_next_turn(self) -> None:
+        """Let the LLM read the conversation so far (the reply just stored included) while the user has not
+        finished speaking, so the next answer only has the user's new words to read."""
+        if self._warming is None or self._warming.done():
+            self._warming = asyncio.create_task(self._warm())
+
+    async def _warm(self) -> None:
+        try:
+            await self.session.llm.warm(await self.session.warm_prefix())
+        except OS1Error as exc:  # only a head start was lost
+            log.warning("warming the model failed: %s", exc.one_line())
+
+    async def hear(self, chunk: Samples) -> None:
+        """One chunk from the microphone, any size, at 16 kHz."""
+        for frame in self._blocker.push(chunk):
+            self._heard_samples += len(frame)
+            await self.on_frame(self.now_ms, Audio(frame, SPEECH_RATE))
+
+    async def _act(self, action: Action, now_ms: int) -> None:
+        # A Pause's transcription is awaited right here: frames queue meanwhile and the VAD catches up in a
+        # few milliseconds, and the endpoint needs that transcript anyway to know how long to wait.
+        if isinstance(action, EndOfTurn):
+            self._begin_turn(await self._timed_transcript(action))
+        elif isinstance(action, StopPlayback):
+            if self.marks is not None:
+                self.marks.interrupted_at = time.monotonic()
+            await self._end_reply(now_ms)
+        elif isinstance(action, CancelReply):
+            await self._end_reply(now_ms)  # nothing was played yet: the reply is dropped unheard
+        else:
+            await super()._act(action, now_ms)
+
+    async def _timed_transcript(self, action: EndOfTurn) -> str:
+        self.marks = TurnMarks(end_of_turn=time.monotonic())
+        self.on_turn(self.marks)
+        text = await self._transcribe(action.start_ms, action.end_ms)
+        self._partial = None
+        self.marks.text = text
+        self.marks.mark("transcript")
+        return text
+
+    def _begin_turn(self, text: str) -> None:
+        if self._start_reply(text) is None and self.marks is not None:
+            self.marks.ended = True  # nothing heard: back to listening
+
+    def _delta_arrived(self) -> None:
+        if self.marks is not None:
+            self.marks.mark("first_token")
+
+    async def _speak(self, sentence: str, reply: SpokenReply) -> None:
+        """Synthesize one sentence and queue it at once: the OS starts talking after its first sentence."""
+        if self.marks is not None:
+            self.marks.mark("first_sentence")
+        audio = (await self.voices.tts.synthesize(sentence)).at_rate(self.speaker.rate)
+        if reply is not self._reply:
+            return  # cut while it was being synthesized
+        reply.ledger.add(sentence, len(audio.samples))
+        self.speaker.write(audio.samples)
+        if self.marks is not None:
+            self.marks.mark("first_audio")
+        if self.turns.state is TurnState.THINKING:
+            self.turns.reply_started()
+
+    async def _advance_playback(self, now_ms: int) -> None:
+        reply, producer = self._reply, self._producer
+        if reply is None or producer is None:
+            return
+        self._note_first_sample()
+        played_out = reply.all_queued.is_set() and self.speaker.pending == 0
+        if played_out or producer.done():  # done before all was queued: it failed
+            await self._end_reply(now_ms)
+            self.turns.reply_finished()
+
+    def _note_first_sample(self) -> None:
+        if self.marks is not None and self.marks.first_played is None and self.speaker.played:
+            self.marks.first_played = self.speaker.first_played_at
+
+    async def _end_reply(self, now_ms: int) -> None:
+        """Playback is over (played out, or cut now): the Session stores what was heard."""
+        reply, producer = self._reply, self._producer
+        self._reply = self._producer = None
+        if reply is None or producer is None:
+            return
+        self._note_first_sample()
+        played = self.speaker.stop()
+        reply.end(played)
+        if not reply.all_queued.is_set():
+            producer.cancel()  # still writing: stop the LLM; the Session stores the reply as far as it was heard
+        for outcome in await asyncio.gather(producer, return_exceptions=True):
+            if isinstance(outcome, Exception):
+                log.error("spoken reply failed", exc_info=outcome)
+        if played:
+            self.captions(Caption("os", reply.heard_text, interrupted=played < reply.ledger.total_samples))
+        self._close_marks()
+        self._warm_next_turn()
+
+    def _close_marks(self) -> None:
+        if self.marks is not None:
+            self.marks.ended = True
+            log.info("voice turn: %s", self.marks.summary())
