@@ -6,8 +6,9 @@
     .venv/bin/python bench/voice_latency.py /tmp/utt/*.wav [--texts refs.json] [--barge-after-s 1.0]
 
 Every utterance after the first is spoken ``--barge-after-s`` into the OS's previous reply (a barge-in;
-0 waits for each reply to end instead). Reference texts: FILE.txt beside FILE.wav, or --texts JSON
-{"FILE.wav": "text"}. Prints one JSON object on stdout, a table of the turns on stderr.
+0 waits for each reply to end instead). A barge-in's stop is the audible one (playback held at the first
+strong frames); the gate's confirmation is reported beside it. Reference texts: FILE.txt beside FILE.wav,
+or --texts JSON {"FILE.wav": "text"}. Prints one JSON object on stdout, a table of the turns on stderr.
 """
 
 from __future__ import annotations
@@ -236,11 +237,13 @@ class Dialogue:
         row: dict[str, Any] = {"file": utterance.name, "reference": utterance.text}
         if cut is not None:
             await until(lambda: cut.ended, self.args.timeout_s)
-            row["barge_in_stop_ms"] = ms(cut.interrupted_at, voice_start)
+            row["barge_in_stop_ms"] = ms(cut.ducked_at or cut.interrupted_at, voice_start)
+            row["barge_in_confirm_ms"] = ms(cut.interrupted_at, voice_start)
         answer = await self._answer_to(voice_start, voice_end)
         row["transcript"] = self._transcript(voice_start, answer)
         if answer is not None and answer.first_played is not None:
             row.update(timings(answer, voice_end))
+            row["speculated"] = answer.speculated
         return row, answer
 
     def _transcript(self, voice_start: float, answer: TurnMarks | None) -> str:
@@ -293,6 +296,7 @@ async def converse(utterances: list[Utterance], llm: LocalLLM, voices: Voices, a
                 await listening
                 output.cancel()
             await session.drain()
+            print(f"  playback held and resumed (not a barge-in): {conversation.false_ducks}", file=sys.stderr)
             return rows
         finally:
             await store.close()
@@ -303,6 +307,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     answered = [r for r in rows if "latency_ms" in r]
     latency = [r["latency_ms"] for r in answered]
     barge = [r["barge_in_stop_ms"] for r in rows if r.get("barge_in_stop_ms") is not None]
+    confirm = [r["barge_in_confirm_ms"] for r in rows if r.get("barge_in_confirm_ms") is not None]
 
     def p(values: list[float], q: float) -> float | None:
         return round(percentile(values, q), 1) if values else None
@@ -317,12 +322,16 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "barge_in_n": len(barge),
         "barge_in_stop_ms_p50": p(barge, 50),
         "barge_in_stop_ms_p95": p(barge, 95),
+        "barge_in_confirm_ms_p50": p(confirm, 50),
+        "barge_in_confirm_ms_p95": p(confirm, 95),
+        "speculated": sum(bool(r.get("speculated")) for r in answered),
         "wer": round(word_error_rate([(r["reference"], r["transcript"]) for r in rows]), 4),
     }
 
 
 def vars_of(config: TurnConfig) -> dict[str, Any]:
-    return {name: getattr(config, name) for name in ("endpoint_silence_ms", "unfinished_extra_ms", "barge_in_ms")}
+    names = ("pause_ms", "complete_silence_ms", "endpoint_silence_ms", "unfinished_extra_ms", "duck_ms", "barge_in_ms")
+    return {name: getattr(config, name) for name in names}
 
 
 async def main() -> None:
@@ -353,7 +362,7 @@ async def main() -> None:
         "per_utterance": rows,
     }
     print(json.dumps(report, indent=2))
-    columns = ["file", "latency_ms", *STEPS, "barge_in_stop_ms", "transcript"]
+    columns = ["file", "latency_ms", *STEPS, "speculated", "barge_in_stop_ms", "barge_in_confirm_ms", "transcript"]
     print(markdown_table(rows, columns), file=sys.stderr)
 
 

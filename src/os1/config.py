@@ -105,6 +105,14 @@ class Settings(BaseSettings):
     endpoint_silence_ms: int = Field(
         600, ge=200, le=3000, description="silence that ends your turn in `os1 talk` (longer after unfinished words)"
     )
+    endpoint_complete_ms: int = Field(
+        384, ge=160, le=3000,
+        description="silence that ends your turn in `os1 talk` when your words so far sound complete",
+    )
+    barge_in_ms: int = Field(
+        160, ge=64, le=2000,
+        description="strong speech that interrupts the OS in `os1 talk` (its voice is held after 64 ms already)",
+    )
 
     @field_validator("home", mode="before")
     @classmethod

@@ -174,3 +174,15 @@ async def test_after_three_hours_of_continuous_use_the_reply_ends_with_a_reminde
     assert "I'm an AI" in await run_turn(session, "still here")
     assert await run_turn(session, "and now?") == "ok"  # once, not on every turn
     assert await store.care_events.count(session.user_id, "ai_reminder") == 1
+
+
+async def test_a_speculative_prompt_is_the_prompt_send_will_use_and_stores_nothing(store: SQLiteStore) -> None:
+    now = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+    llm = ScriptedLLM(["Hello Theo.", "Sure."])
+    session = await open_session(store, llm, clock=lambda: now)
+    await run_turn(session, "Hi, I'm Theo.")
+    speculative = await session.speculative_prompt("Can you help me?")
+    assert len(await session.history()) == 2  # the words were not stored
+    await run_turn(session, "Can you help me?")
+    assert speculative == llm.requests[-1]  # the model's cache holds exactly this prompt
+    assert await session.speculative_prompt("   ") is None

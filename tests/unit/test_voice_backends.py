@@ -82,3 +82,14 @@ def test_voice_settings_are_validated(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OS1_VOICE_TTS", "kokoro")
     with pytest.raises(ConfigError, match="voice_tts"):
         load_settings()
+
+
+def test_turn_settings_reach_the_turn_taker(monkeypatch: pytest.MonkeyPatch) -> None:
+    from os1.engine.voice import turn_config
+
+    monkeypatch.setenv("OS1_ENDPOINT_COMPLETE_MS", "448")
+    monkeypatch.setenv("OS1_BARGE_IN_MS", "192")
+    config = turn_config(load_settings())
+    assert (config.endpoint_silence_ms, config.complete_silence_ms, config.barge_in_ms) == (600, 448, 192)
+    monkeypatch.setenv("OS1_ENDPOINT_COMPLETE_MS", "900")  # never longer than the wait for unjudged words
+    assert turn_config(load_settings()).complete_silence_ms == 600

@@ -193,3 +193,51 @@ async def test_run_answers_a_microphone_and_stops_the_os_when_it_closes(store: S
     assert rig.speaker.pending == 0
     reply = (await session.history())[-1]
     assert (reply.role, reply.status) == (Role.ASSISTANT, MessageStatus.TRUNCATED)
+
+
+async def test_the_model_reads_the_pause_words_ahead_and_the_turn_sends_that_same_prompt(store: SQLiteStore) -> None:
+    llm = GatedLLM(["Sure."], hold_after=0)  # held: the reply cannot start before the test looks
+    session = await open_session(store, llm)
+    rig = Rig(session, ["Count for me."])
+    await user_says(rig)
+    await rig.feed_until(lambda: bool(llm.warmed) and llm.warmed[-1][-1].content == "Count for me.")
+    assert rig.state is TurnState.USER_SPEAKING and not rig.turns  # read ahead before the endpoint decided
+    await rig.feed_until(lambda: bool(llm.requests))
+    assert llm.requests[0] == llm.warmed[-1]  # the real turn finds the read-ahead prompt in the cache
+    assert rig.turns[0].speculated
+    llm.gate.set()
+    await rig.feed_until(lambda: rig.state is TurnState.LISTENING)
+
+
+async def test_speaking_on_after_the_pause_drops_the_speculation_without_a_trace(store: SQLiteStore) -> None:
+    llm = ScriptedLLM(["Once upon a time."])
+    session = await open_session(store, llm)
+    rig = Rig(session, ["Tell me", "Tell me a story."])
+    await rig.feed(silence(0.3))
+    await rig.feed(tone(0.5))
+    await rig.feed(silence(0.3))  # a pause: "Tell me" is transcribed and read ahead...
+    assert [w[-1].content for w in llm.warmed] == ["Tell me"]
+    await rig.feed(tone(0.5))  # ...but the user goes on
+    assert rig.conversation._speculation is None
+    await rig.feed_until(lambda: bool(rig.turns) and rig.turns[0].ended)
+    history = await session.history()
+    assert [(m.role, m.content) for m in history] == [(Role.USER, "Tell me a story."),
+                                                      (Role.ASSISTANT, "Once upon a time.")]
+    assert rig.turns[0].speculated and [w[-1].content for w in llm.warmed][:2] == ["Tell me", "Tell me a story."]
+
+
+async def test_a_short_burst_holds_the_voice_and_lets_it_go_on(store: SQLiteStore) -> None:
+    llm = GatedLLM([f"{FIRST} {REST}"], hold_after=4)
+    session = await open_session(store, llm)
+    rig = Rig(session, ["Count for me."])
+    await user_says(rig)
+    await rig.feed_until(lambda: rig.speaker.played > 0)
+    await rig.feed(tone(0.1))  # strong enough to duck, too short to barge in
+    assert rig.speaker.held_at is not None and rig.turns[0].ducked_at is not None
+    await rig.feed(silence(0.1))
+    assert rig.speaker.held_at is None and rig.conversation.false_ducks == 1
+    assert rig.state is TurnState.OS_SPEAKING and rig.turns[0].interrupted_at is None
+    llm.gate.set()
+    await rig.feed_until(lambda: rig.state is TurnState.LISTENING)
+    reply = (await session.history())[-1]  # played out to the end: the held part was not lost
+    assert (reply.content, reply.status) == (f"{FIRST} {REST}", MessageStatus.COMPLETE)

@@ -112,3 +112,29 @@ async def test_the_output_takes_one_block_per_block_of_time() -> None:
         await output.run()
     assert (buffer.played, buffer.pending) == (25, 0)
     assert clock.sleeps == [0.01, 0.01, 0.01]
+
+
+def test_hold_fades_out_keeps_the_rest_and_release_goes_on_where_it_stopped() -> None:
+    buffer = PlaybackBuffer(1000, clock=FakeClock())  # 5 ms of fade = 5 samples
+    buffer.write(np.ones(40, np.float32))
+    buffer.pull(10)
+    buffer.hold()
+    faded = buffer.pull(10)
+    assert faded[:5].tolist() == [1.0, 0.75, 0.5, 0.25, 0.0] and not faded[5:].any()
+    assert buffer.held_at == 100.0
+    assert not buffer.pull(10).any() and buffer.pending == 25  # held: nothing is lost
+    buffer.release()
+    resumed = buffer.pull(10)
+    assert resumed[0] == 0.0 and resumed[5:].tolist() == [1.0] * 5 and buffer.played == 25
+    assert buffer.held_at is None
+
+
+def test_stop_while_held_counts_only_what_was_heard() -> None:
+    buffer = PlaybackBuffer(1000, clock=FakeClock())
+    buffer.write(np.ones(40, np.float32))
+    buffer.pull(10)
+    buffer.hold()
+    buffer.pull(10)
+    assert buffer.stop() == 15
+    buffer.write(np.ones(4, np.float32))
+    assert buffer.pull(4).tolist() == [1.0] * 4  # the next reply is not held

@@ -8,8 +8,12 @@ from os1.voice.playback import PlaybackLedger
 from os1.voice.turns import (
     Action,
     CancelReply,
+    CancelSpeculation,
+    DuckPlayback,
     EndOfTurn,
     Pause,
+    ResumePlayback,
+    Speculate,
     StopPlayback,
     TurnConfig,
     TurnState,
@@ -126,13 +130,30 @@ def test_unfinished_words_make_the_endpoint_wait_longer() -> None:
     assert state(taker) is TurnState.THINKING
 
 
-def test_a_finished_sentence_ends_at_the_base_silence() -> None:
+def test_a_finished_sentence_ends_at_the_short_silence() -> None:
     taker, clock = speaking_user()
     clock.feed(0.0, CONFIG.pause_ms + FRAME)
     taker.on_transcript("I went to the shop.")
-    assert taker.endpoint_wait_ms() == CONFIG.endpoint_silence_ms
-    clock.feed(0.0, CONFIG.endpoint_silence_ms - CONFIG.pause_ms)
+    assert taker.endpoint_wait_ms() == CONFIG.complete_silence_ms < CONFIG.endpoint_silence_ms
+    clock.feed(0.0, CONFIG.complete_silence_ms - CONFIG.pause_ms - FRAME)
     assert state(taker) is TurnState.THINKING
+    ends = [t for t, a in clock.actions if isinstance(a, EndOfTurn)]
+    assert ends == [960 + -(-CONFIG.complete_silence_ms // FRAME) * FRAME]  # not a frame later than needed
+
+
+def test_a_late_transcript_does_not_hold_the_turn_open() -> None:
+    taker, clock = speaking_user()
+    clock.feed(0.0, CONFIG.endpoint_silence_ms + FRAME)  # the pause's transcript never came
+    assert state(taker) is TurnState.THINKING
+    assert [a for _, a in clock.actions if isinstance(a, EndOfTurn)] == [EndOfTurn(320, 960, speculated=False)]
+
+
+def test_a_complete_transcript_arriving_after_the_short_silence_ends_the_turn_at_the_next_frame() -> None:
+    taker, clock = speaking_user()
+    clock.feed(0.0, CONFIG.complete_silence_ms + 2 * FRAME)  # still waiting: no words to judge yet
+    assert state(taker) is TurnState.USER_SPEAKING
+    taker.on_transcript("That sounds good.")
+    assert clock.feed(0.0, FRAME) == [EndOfTurn(320, 960, speculated=True)]
 
 
 def test_speaking_again_after_a_pause_drops_the_stale_transcript() -> None:
@@ -182,7 +203,8 @@ def test_barge_in_stops_playback_when_strong_speech_lasts() -> None:
     onset = clock.now
     clock.feed(0.6, 2 * FRAME)  # the soft onset of the user's words
     actions = clock.feed(0.95, CONFIG.barge_in_ms)
-    assert actions == [StopPlayback(at_ms=clock.now), UserStarted(at_ms=onset)]
+    ducked = onset + 2 * FRAME + CONFIG.duck_ms
+    assert actions == [DuckPlayback(at_ms=ducked), StopPlayback(at_ms=clock.now), UserStarted(at_ms=onset)]
     assert state(taker) is TurnState.USER_SPEAKING
     clock.feed(0.0, 1000)
     ends = [a for _, a in clock.actions if isinstance(a, EndOfTurn)]
@@ -230,3 +252,110 @@ def test_barge_in_truncation_point_is_what_was_played() -> None:
 ])
 def test_sounds_unfinished(text: str, unfinished: bool) -> None:
     assert sounds_unfinished(text) is unfinished
+
+
+# -- speculation ----------------------------------------------------------------------------------------------
+def paused_user() -> tuple[TurnTaker, Clock, Pause]:
+    taker, clock = speaking_user()
+    clock.feed(0.0, CONFIG.pause_ms + FRAME)
+    pauses = [a for _, a in clock.actions if isinstance(a, Pause)]
+    assert len(pauses) == 1
+    return taker, clock, pauses[0]
+
+
+def test_the_pause_transcript_starts_a_speculation() -> None:
+    taker, _, pause = paused_user()
+    assert taker.on_transcript("How are you?", pause) == [Speculate(320, 960, "How are you?")]
+
+
+def test_nothing_heard_at_the_pause_is_not_speculated_on() -> None:
+    taker, _, pause = paused_user()
+    assert taker.on_transcript("  ", pause) == []
+
+
+def test_speaking_on_cancels_the_speculation() -> None:
+    taker, clock, pause = paused_user()
+    taker.on_transcript("My sister is coming.", pause)
+    assert clock.feed(0.9, FRAME) == [CancelSpeculation()]
+    assert taker.endpoint_wait_ms() == CONFIG.endpoint_silence_ms  # the words are no longer judged
+    clock.feed(0.0, CONFIG.endpoint_silence_ms)
+    clock.feed(0.0, FRAME)
+    assert [a for _, a in clock.actions if isinstance(a, EndOfTurn)][-1].speculated is False
+
+
+def test_speaking_on_without_a_speculation_cancels_nothing() -> None:
+    _, clock, _ = paused_user()
+    assert clock.feed(0.9, FRAME) == []
+
+
+def test_the_endpoint_confirms_the_speculation() -> None:
+    taker, clock, pause = paused_user()
+    taker.on_transcript("I had a long day.", pause)
+    clock.feed(0.0, CONFIG.complete_silence_ms)
+    assert [a for _, a in clock.actions if isinstance(a, EndOfTurn)] == [EndOfTurn(320, 960, speculated=True)]
+
+
+def test_an_earlier_pause_transcript_arriving_late_is_ignored() -> None:
+    taker, clock, old = paused_user()
+    clock.feed(0.9, 320)
+    clock.feed(0.0, CONFIG.pause_ms + FRAME)
+    assert taker.on_transcript("My sister", old) == []
+    assert taker.endpoint_wait_ms() == CONFIG.endpoint_silence_ms
+    current = [a for _, a in clock.actions if isinstance(a, Pause)][-1]
+    assert taker.on_transcript("My sister is here.", current) == [Speculate(320, current.end_ms, "My sister is here.")]
+
+
+def test_a_transcript_after_the_turn_ended_is_ignored() -> None:
+    taker, clock, pause = paused_user()
+    clock.feed(0.0, CONFIG.endpoint_silence_ms + FRAME)
+    assert state(taker) is TurnState.THINKING
+    assert taker.on_transcript("Too late.", pause) == []
+
+
+# -- provisional barge-in -------------------------------------------------------------------------------------
+def test_strong_speech_ducks_the_voice_before_the_gate_decides() -> None:
+    taker, clock = os_speaking()
+    assert clock.feed(0.95, CONFIG.duck_ms) == [DuckPlayback(at_ms=clock.now)]
+    assert state(taker) is TurnState.OS_SPEAKING
+    assert clock.feed(0.95, FRAME) == []  # held once, not again
+
+
+def test_a_short_burst_ducks_then_resumes_without_a_barge_in() -> None:
+    taker, clock = os_speaking()
+    clock.feed(0.95, CONFIG.barge_in_ms - FRAME)
+    assert clock.feed(0.1, FRAME) == [ResumePlayback()]
+    assert state(taker) is TurnState.OS_SPEAKING
+    assert not any(isinstance(a, StopPlayback) for _, a in clock.actions)
+    assert clock.feed(0.1, FRAME) == []  # resumed once
+
+
+def test_echo_below_the_barge_in_level_never_ducks() -> None:
+    taker, clock = os_speaking()
+    assert clock.feed(0.7, 2000) == []
+    assert state(taker) is TurnState.OS_SPEAKING
+
+
+def test_a_finished_reply_forgets_the_duck() -> None:
+    taker, clock = os_speaking()
+    clock.feed(0.95, CONFIG.duck_ms)
+    taker.reply_finished()
+    assert state(taker) is TurnState.LISTENING
+    assert clock.feed(0.0, FRAME) == []  # no ResumePlayback for a reply that is over
+
+
+def test_a_duck_not_confirmed_in_time_resumes_even_while_speech_like_echo_goes_on() -> None:
+    taker, clock = os_speaking()
+    clock.feed(0.95, CONFIG.duck_ms)
+    ducked = clock.now
+    clock.feed(0.6, CONFIG.duck_timeout_ms - FRAME)  # speech-like, never strong: most likely echo
+    assert clock.actions[-1] == (ducked, DuckPlayback(at_ms=ducked))
+    assert clock.feed(0.6, FRAME) == [ResumePlayback()]
+    assert clock.feed(0.95, CONFIG.duck_ms) == [DuckPlayback(at_ms=clock.now)]  # counted afresh
+    assert state(taker) is TurnState.OS_SPEAKING
+
+
+def test_a_slow_gate_still_confirms_a_barge_in_after_the_duck() -> None:
+    taker, clock = os_speaking()
+    taker.config = TurnConfig(barge_in_ms=CONFIG.duck_timeout_ms * 2)
+    actions = clock.feed(0.95, taker.config.barge_in_ms)
+    assert [type(a) for a in actions] == [DuckPlayback, StopPlayback, UserStarted]

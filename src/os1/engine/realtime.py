@@ -4,7 +4,9 @@ spoken sentence by sentence while the LLM is still writing, and the user can cut
 It is ``VoiceConversation`` (same turn-taking, transcription reuse, Session delivery, chunker) with three
 things file mode does not need: the answer runs in a task while frames keep coming (so the user can be
 heard while the OS thinks or speaks), audio goes to a ``PlaybackBuffer`` that the output pulls from at its
-own pace, and a reply cut short is cancelled, so the LLM stops writing what nobody will hear.
+own pace, and a reply cut short is cancelled, so the LLM stops writing what nobody will hear. Pause
+transcripts are made in the background (a slow one never holds up the endpoint) and the model reads the
+prompt of the pause's words ahead; a possible barge-in holds the voice before the gate confirms it.
 Live mode (a sound card) and ``bench/voice_latency.py`` (a paced recording) drive it the same way.
 """
 
@@ -21,7 +23,19 @@ from os1.engine.session import Session
 from os1.engine.voice import Caption, CaptionSink, SpokenReply, VoiceConversation, Voices
 from os1.voice.audio import SPEECH_RATE, Audio, Samples
 from os1.voice.stream import FrameBlocker, PlaybackBuffer
-from os1.voice.turns import Action, CancelReply, EndOfTurn, StopPlayback, TurnConfig, TurnState
+from os1.voice.turns import (
+    Action,
+    CancelReply,
+    CancelSpeculation,
+    DuckPlayback,
+    EndOfTurn,
+    Pause,
+    ResumePlayback,
+    Speculate,
+    StopPlayback,
+    TurnConfig,
+    TurnState,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +51,9 @@ class TurnMarks:
     first_sentence: float | None = None  # the chunker handed over the first sentence
     first_audio: float | None = None  # ...and it was synthesized and queued for the output
     first_played: float | None = None  # the output took the first sample
-    interrupted_at: float | None = None  # playback was stopped by the user barging in
+    ducked_at: float | None = None  # the user's speech held playback (the audible stop of a barge-in)
+    interrupted_at: float | None = None  # playback was stopped by the user barging in (the gate confirmed it)
+    speculated: bool = False  # the model had been reading this prompt since the pause
     ended: bool = False  # the reply is over (played out, cut, failed, or there was nothing to say)
 
     def mark(self, step: str) -> None:
@@ -72,6 +88,9 @@ class RealtimeConversation(VoiceConversation):
         self._blocker = FrameBlocker(voices.vad.frame_samples)
         self._heard_samples = 0
         self._warming: asyncio.Task[None] | None = None
+        self._pause_words: tuple[Pause, asyncio.Task[str]] | None = None  # the latest pause's transcription
+        self._speculation: tuple[str, asyncio.Task[None]] | None = None  # words the model is reading ahead
+        self.false_ducks = 0  # playback held for speech that did not turn out to be a barge-in
 
     @property
     def now_ms(self) -> int:
@@ -85,9 +104,10 @@ class RealtimeConversation(VoiceConversation):
                 await self.hear(chunk)
         finally:
             await self._end_reply(self.now_ms)  # the microphone closed: the OS stops too
-            if self._warming is not None:
-                self._warming.cancel()
-                await asyncio.gather(self._warming, return_exceptions=True)
+            tasks = [self._warming, *(pair[1] for pair in (self._pause_words, self._speculation) if pair)]
+            for task in filter(None, tasks):
+                task.cancel()
+            await asyncio.gather(*filter(None, tasks), return_exceptions=True)
 
     def _warm_next_turn(self) -> None:
         """Let the LLM read the conversation so far (the reply just stored included) while the user has not
@@ -108,10 +128,16 @@ class RealtimeConversation(VoiceConversation):
             await self.on_frame(self.now_ms, Audio(frame, SPEECH_RATE))
 
     async def _act(self, action: Action, now_ms: int) -> None:
-        # A Pause's transcription is awaited right here: frames queue meanwhile and the VAD catches up in a
-        # few milliseconds, and the endpoint needs that transcript anyway to know how long to wait.
-        if isinstance(action, EndOfTurn):
+        if isinstance(action, Pause):
+            self._transcribe_pause(action)
+        elif isinstance(action, Speculate):
+            self._speculate(action.text)
+        elif isinstance(action, CancelSpeculation):
+            self._drop_speculation()
+        elif isinstance(action, EndOfTurn):
             self._begin_turn(await self._timed_transcript(action))
+        elif isinstance(action, DuckPlayback | ResumePlayback):
+            self._duck(isinstance(action, DuckPlayback))
         elif isinstance(action, StopPlayback):
             if self.marks is not None:
                 self.marks.interrupted_at = time.monotonic()
@@ -121,14 +147,70 @@ class RealtimeConversation(VoiceConversation):
         else:
             await super()._act(action, now_ms)
 
+    def _transcribe_pause(self, pause: Pause) -> None:
+        """Transcribe at the pause in a task, so frames keep coming and the endpoint is never held up by a
+        late transcript; the words go to the turn-taker (to judge the endpoint, and to speculate on)."""
+        async def words() -> str:
+            text = await self._transcribe(pause.start_ms, pause.end_ms)
+            for action in self.turns.on_transcript(text, pause):
+                await self._act(action, self.now_ms)
+            return text
+
+        self._pause_words = (pause, asyncio.create_task(words()))
+
+    def _speculate(self, text: str) -> None:
+        """Let the model read the prompt ``text`` would get while the endpoint is still undecided. Only the
+        prompt is read (``llm.warm``): nothing is generated for the user, stored, or run through the hooks,
+        so a cancelled speculation leaves no trace, and the real ``Session.send`` (which stores the words
+        first, as every turn does) finds the prompt in the model's cache and starts writing at once."""
+        self._drop_speculation()
+        self._speculation = (text, asyncio.create_task(self._read_ahead(text)))
+
+    async def _read_ahead(self, text: str) -> None:
+        try:
+            if (prompt := await self.session.speculative_prompt(text)) is not None:
+                await self.session.llm.warm(prompt)
+        except OS1Error as exc:  # only a head start was lost
+            log.warning("reading ahead failed: %s", exc.one_line())
+
+    def _drop_speculation(self) -> None:
+        # llama.cpp finishes reading a prompt it has begun either way; cancelling drops the one token after it.
+        if self._speculation is not None:
+            self._speculation[1].cancel()
+            self._speculation = None
+
     async def _timed_transcript(self, action: EndOfTurn) -> str:
         self.marks = TurnMarks(end_of_turn=time.monotonic())
         self.on_turn(self.marks)
-        text = await self._transcribe(action.start_ms, action.end_ms)
+        text = await self._final_words(action)
         self._partial = None
         self.marks.text = text
         self.marks.mark("transcript")
+        speculated = action.speculated and self._speculation is not None and self._speculation[0] == text
+        if not speculated:
+            self._drop_speculation()
+        self.marks.speculated = speculated
         return text
+
+    async def _final_words(self, action: EndOfTurn) -> str:
+        """The utterance's words: the pause's transcript when nothing was said since (awaited if it is
+        still being made), else a new one."""
+        if self._pause_words is not None:
+            pause, task = self._pause_words
+            self._pause_words = None
+            if (pause.start_ms, pause.end_ms) == (action.start_ms, action.end_ms):
+                return await task
+        return await self._transcribe(action.start_ms, action.end_ms)
+
+    def _duck(self, hold: bool) -> None:
+        """Hold the OS's voice at the first strong frames of possible barge-in, or let it go on."""
+        if hold:
+            self.speaker.hold()
+        else:
+            self.speaker.release()
+            self.false_ducks += 1
+        if self.marks is not None:
+            self.marks.ducked_at = time.monotonic() if hold else None
 
     def _begin_turn(self, text: str) -> None:
         if self._start_reply(text) is None and self.marks is not None:

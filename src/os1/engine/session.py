@@ -141,6 +141,23 @@ class Session:
         persona = persona_prompt(self.profile, self.persona)
         return await build_prefix(persona, dialogue, budget, self.llm.count_tokens, before)
 
+    async def speculative_prompt(self, text: str) -> list[ChatMessage] | None:
+        """The prompt ``send(text)`` would give the model, built without storing anything or running the
+        hooks: give it to ``llm.warm`` while it is not yet sure the user has finished (a spoken pause). The
+        hooks' turn note, if any, is left out, so with hooks the cache covers everything up to it."""
+        try:
+            text = self.check_input(text)
+        except InputError:
+            return None
+        dialogue, before = await self._dialogue()
+        unsaved = StoredMessage("speculative", self.conversation.id, self.user_id, Role.USER, text, self.clock())
+        persona = persona_prompt(self.profile, self.persona)
+        try:
+            return await build_prompt(persona, [*dialogue, unsaved], self.config.prompt_budget,
+                                      self.llm.count_tokens, before)
+        except InputError:  # too long for the context: send will say so
+            return None
+
     def check_input(self, text: str) -> str:
         text = text.strip()
         if not text:

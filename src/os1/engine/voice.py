@@ -21,7 +21,17 @@ from os1.voice.audio import SPEECH_RATE, Audio, concat, silence
 from os1.voice.base import STT, TTS, VAD
 from os1.voice.chunker import SentenceChunker
 from os1.voice.playback import PlaybackLedger
-from os1.voice.turns import Action, EndOfTurn, Pause, StopPlayback, TurnConfig, TurnState, TurnTaker
+from os1.voice.turns import (
+    Action,
+    DuckPlayback,
+    EndOfTurn,
+    Pause,
+    ResumePlayback,
+    StopPlayback,
+    TurnConfig,
+    TurnState,
+    TurnTaker,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +67,9 @@ def open_voices(settings: Settings) -> Voices:
 
 
 def turn_config(settings: Settings) -> TurnConfig:
-    return TurnConfig(endpoint_silence_ms=settings.endpoint_silence_ms)
+    return TurnConfig(endpoint_silence_ms=settings.endpoint_silence_ms,
+                      complete_silence_ms=min(settings.endpoint_complete_ms, settings.endpoint_silence_ms),
+                      barge_in_ms=settings.barge_in_ms)
 
 
 class SpokenReply:
@@ -94,11 +106,21 @@ class TimelinePlayer:
     def __init__(self, rate: int) -> None:
         self.rate = rate
         self._parts: list[Audio] = []
-        self._partial: tuple[int, int, str] | None = None  # (start_ms, end_ms, text) of the last transcript
         self._start_ms: int | None = None
+        self._held_ms: int | None = None  # when a provisional barge-in held the voice
 
     def start(self, now_ms: int, parts: list[Audio]) -> None:
-        self._parts, self._start_ms = parts, now_ms
+        self._parts, self._start_ms, self._held_ms = parts, now_ms, None
+
+    def hold(self, now_ms: int) -> None:
+        if self._start_ms is not None and self._held_ms is None:
+            self._held_ms = now_ms
+
+    def release(self, now_ms: int) -> None:
+        """Go on from where it was held: the timeline moved on, the voice did not."""
+        if self._start_ms is not None and self._held_ms is not None:
+            self._start_ms += now_ms - self._held_ms
+            self._held_ms = None
 
     @property
     def playing(self) -> bool:
@@ -107,7 +129,8 @@ class TimelinePlayer:
     def played(self, now_ms: int) -> int:
         if self._start_ms is None:
             return 0
-        return min(self.total, (now_ms - self._start_ms) * self.rate // 1000)
+        until = now_ms if self._held_ms is None else min(now_ms, self._held_ms)
+        return min(self.total, (until - self._start_ms) * self.rate // 1000)
 
     @property
     def total(self) -> int:
@@ -116,7 +139,7 @@ class TimelinePlayer:
     def stop(self, now_ms: int) -> Audio:
         """Stop; the audio that was played."""
         played = concat(self._parts, self.rate).samples[: self.played(now_ms)]
-        self._parts, self._start_ms = [], None
+        self._parts, self._start_ms, self._held_ms = [], None, None
         return Audio(played, self.rate)
 
 
@@ -183,13 +206,19 @@ class VoiceConversation:
 
     async def _act(self, action: Action, now_ms: int) -> None:
         if isinstance(action, Pause):
-            self.turns.on_transcript(await self._transcribe(action.start_ms, action.end_ms))
+            # Speculating would gain nothing: compute takes no time on the recording's timeline.
+            self.turns.on_transcript(await self._transcribe(action.start_ms, action.end_ms), action)
         elif isinstance(action, EndOfTurn):
             await self._answer(await self._transcribe(action.start_ms, action.end_ms), now_ms)
             self._partial = None
+        elif isinstance(action, DuckPlayback):
+            self._player.hold(action.at_ms)
+        elif isinstance(action, ResumePlayback):
+            self._player.release(now_ms)
         elif isinstance(action, StopPlayback):
             await self._end_reply(action.at_ms)
-        # UserStarted needs nothing here; CancelReply cannot happen: replies are ready at once in file mode.
+        # UserStarted and Speculate need nothing here; CancelReply and CancelSpeculation cannot happen: replies
+        # are ready at once in file mode, and nothing is speculated.
 
     async def _transcribe(self, start_ms: int, end_ms: int) -> str:
         """The words from ``start_ms`` to ``end_ms``. The transcript made at the pause is reused when the

@@ -9,6 +9,13 @@ timeline), so tests and file mode can use a simulated clock.
         ^                      ^   |                               |                          |
         |                      |   +---------------------------+   | user speaks again:       | strong, long speech:
         +----- reply_finished / reply_failed ------------------+   | CancelReply              | StopPlayback (barge-in)
+
+Inside user_speaking: a Pause asks for the transcript so far; when it comes (``on_transcript``) the machine
+says Speculate (the reply's prompt can be read ahead), CancelSpeculation if the user speaks on, and the
+EndOfTurn says whether it ends the speculated words. The endpoint is short after complete-sounding words,
+long after unfinished ones, and in between while the transcript has not come: it never waits for one.
+Inside os_speaking: a few strong frames DuckPlayback (provisional, audible at once); ResumePlayback when
+the run stops short of the barge-in gate, StopPlayback when it reaches it.
 """
 
 from __future__ import annotations
@@ -41,11 +48,28 @@ class Pause:
 
 
 @dataclass(frozen=True, slots=True)
-class EndOfTurn:
-    """The user finished the utterance spoken from ``start_ms`` to ``end_ms``: answer it."""
+class Speculate:
+    """The pause's transcript came and nothing was said since: the reply's prompt for ``text`` may be read
+    ahead (nothing generated, heard or stored) in case the endpoint confirms these words."""
 
     start_ms: int
     end_ms: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelSpeculation:
+    """The user spoke on after the pause: what was prepared for the pause's words is moot."""
+
+
+@dataclass(frozen=True, slots=True)
+class EndOfTurn:
+    """The user finished the utterance spoken from ``start_ms`` to ``end_ms``: answer it. ``speculated``:
+    these are exactly the words a Speculate was given (the pause's transcript is the final one)."""
+
+    start_ms: int
+    end_ms: int
+    speculated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +84,21 @@ class StopPlayback:
     at_ms: int
 
 
-Action = UserStarted | Pause | EndOfTurn | CancelReply | StopPlayback
+@dataclass(frozen=True, slots=True)
+class DuckPlayback:
+    """Strong speech while the OS speaks: hold its voice now (provisionally) so the user hears it stop at
+    once; StopPlayback confirms the barge-in, ResumePlayback takes it back."""
+
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResumePlayback:
+    """The speech that ducked the OS's voice stopped short of a barge-in: go on where it was held."""
+
+
+Action = (UserStarted | Pause | Speculate | CancelSpeculation | EndOfTurn | CancelReply | DuckPlayback
+          | ResumePlayback | StopPlayback)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +107,15 @@ class TurnConfig:
     speech_threshold: float = 0.5  # a frame is speech from here...
     silence_threshold: float = 0.35  # ...and stays speech down to here once the user is talking (hysteresis)
     min_speech_ms: int = 96  # shorter bursts (a click, a cough) do not take the floor
-    pause_ms: int = 224  # after this much silence the partial transcript is worth having
-    endpoint_silence_ms: int = 600  # silence that ends a complete-sounding utterance
+    pause_ms: int = 160  # after this much silence the partial transcript is worth having (and speculating on)
+    complete_silence_ms: int = 384  # silence that ends an utterance whose transcript sounds complete
+    endpoint_silence_ms: int = 600  # silence that ends it while the transcript has not come (never waited for)
     unfinished_extra_ms: int = 700  # more patience when the words so far sound unfinished
     # While the OS speaks the microphone also hears the speaker: only strong, sustained speech is the user.
     barge_in_threshold: float = 0.8
-    barge_in_ms: int = 224
+    duck_ms: int = 64  # strong speech that holds the OS's voice at once, provisionally...
+    duck_timeout_ms: int = 192  # ...for at most this long unless the barge-in is confirmed (echo, a cough)
+    barge_in_ms: int = 160  # strong speech that confirms the barge-in
 
 
 class TurnTaker:
@@ -88,6 +129,11 @@ class TurnTaker:
         self._last_voiced_end = 0
         self._transcript = ""
         self._paused = False
+        self._pause: Pause | None = None  # the pause whose transcript is awaited or in
+        self._judged = False  # the pause's transcript has come: the endpoint may be judged by its words
+        self._speculating = False  # a Speculate went out for the current pause
+        self._ducked = False  # the OS's voice is held for the current speech-like run
+        self._ducked_at = 0
 
     # -- inputs ---------------------------------------------------------------------------------
     def on_vad(self, now_ms: int, probability: float) -> list[Action]:
@@ -98,10 +144,18 @@ class TurnTaker:
             return self._while_os_speaks(now_ms, probability)
         return self._while_waiting(now_ms, probability)
 
-    def on_transcript(self, text: str) -> None:
-        """What the user has said so far (answering a Pause); it decides how long the endpoint waits."""
-        if self.state is TurnState.USER_SPEAKING and self._paused:  # else it is stale: speech went on
-            self._transcript = text
+    def on_transcript(self, text: str, pause: Pause | None = None) -> list[Action]:
+        """What the user has said so far (answering ``pause``, by default the latest); it decides how long
+        the endpoint waits, and non-empty words may be speculated on."""
+        if self.state is not TurnState.USER_SPEAKING or not self._paused or self._pause is None:
+            return []  # stale: speech went on, or the turn is over
+        if pause is not None and pause != self._pause:
+            return []  # the words of an earlier pause, arriving late
+        self._transcript, self._judged = text, True
+        if not text.strip():
+            return []
+        self._speculating = True
+        return [Speculate(self._pause.start_ms, self._pause.end_ms, text)]
 
     def reply_started(self) -> None:
         if self.state is TurnState.THINKING:
@@ -113,13 +167,19 @@ class TurnTaker:
         if self.state in (TurnState.THINKING, TurnState.OS_SPEAKING):
             self.state = TurnState.LISTENING
             self._run_start = None
+            self._ducked = False
 
     reply_failed = reply_finished  # nothing to say (empty transcript, an error): listen again
 
     def endpoint_wait_ms(self) -> int:
-        """Silence needed to end the turn now: longer while the words so far sound unfinished."""
-        extra = self.config.unfinished_extra_ms if sounds_unfinished(self._transcript) else 0
-        return self.config.endpoint_silence_ms + extra
+        """Silence needed to end the turn now: short after complete-sounding words, long after unfinished
+        ones, and the base silence while the pause's transcript has not come (a late one does not hold
+        the turn open)."""
+        if not self._judged:
+            return self.config.endpoint_silence_ms
+        if sounds_unfinished(self._transcript):
+            return self.config.endpoint_silence_ms + self.config.unfinished_extra_ms
+        return self.config.complete_silence_ms
 
     # -- states ---------------------------------------------------------------------------------
     def _while_waiting(self, now_ms: int, probability: float) -> list[Action]:
@@ -133,33 +193,55 @@ class TurnTaker:
     def _while_os_speaks(self, now_ms: int, probability: float) -> list[Action]:
         """The gate: weaker speech is most likely the OS's own voice coming back through the microphone,
         so only a run of speech holding ``barge_in_ms`` of strong frames interrupts. Strong frames need
-        not be consecutive: real voices dip for a frame or two between syllables."""
+        not be consecutive: real voices dip for a frame or two between syllables. The voice is ducked
+        after ``duck_ms`` of them already, so the user hears it stop well before the gate decides."""
         if probability < self.config.speech_threshold:
-            self._onset, self._strong_ms = None, 0
-            return []
+            resume: list[Action] = [ResumePlayback()] if self._ducked else []
+            self._onset, self._strong_ms, self._ducked = None, 0, False
+            return resume
         if self._onset is None:
             self._onset = now_ms - self.config.frame_ms  # the softer onset is where the words began
         if probability >= self.config.barge_in_threshold:
             self._strong_ms += self.config.frame_ms
-        if self._strong_ms < self.config.barge_in_ms:
-            return []
-        return [StopPlayback(now_ms), *self._user_takes_floor(self._onset, now_ms)]
+        if self._strong_ms >= self.config.barge_in_ms:
+            duck: list[Action] = [] if self._ducked else [DuckPlayback(now_ms)]
+            return [*duck, StopPlayback(now_ms), *self._user_takes_floor(self._onset, now_ms)]
+        return self._provisional_duck(now_ms)
+
+    def _provisional_duck(self, now_ms: int) -> list[Action]:
+        """Hold the voice at the first strong frames; let it go when the gate has not confirmed a barge-in
+        in time (a long run of speech-like echo with a few strong frames is not the user)."""
+        if not self._ducked and self._strong_ms >= self.config.duck_ms:
+            self._ducked, self._ducked_at = True, now_ms
+            return [DuckPlayback(now_ms)]
+        # Never shorter than the gate itself, or a slow gate (a larger barge_in_ms) could never confirm.
+        timeout = max(self.config.duck_timeout_ms, self.config.barge_in_ms)
+        if self._ducked and now_ms - self._ducked_at >= timeout:
+            self._ducked, self._strong_ms = False, 0
+            return [ResumePlayback()]
+        return []
 
     def _while_user_speaks(self, now_ms: int, probability: float) -> list[Action]:
         if probability >= self.config.silence_threshold:
-            if self._paused:  # speaking again after a pause: the old partial transcript is stale
-                self._transcript, self._paused = "", False
             self._last_voiced_end = now_ms
-            return []
+            return self._speaking_on() if self._paused else []
         silence = now_ms - self._last_voiced_end
         if silence >= self.endpoint_wait_ms():
             self.state = TurnState.THINKING
             self._run_start = None
-            return [EndOfTurn(self._utterance_start, self._last_voiced_end)]
+            speculated, self._speculating = self._speculating, False
+            return [EndOfTurn(self._utterance_start, self._last_voiced_end, speculated)]
         if silence >= self.config.pause_ms and not self._paused:
             self._paused = True
-            return [Pause(self._utterance_start, self._last_voiced_end)]
+            self._pause = Pause(self._utterance_start, self._last_voiced_end)
+            return [self._pause]
         return []
+
+    def _speaking_on(self) -> list[Action]:
+        """Speech again after a pause: its transcript is stale, and so is anything speculated on it."""
+        cancel: list[Action] = [CancelSpeculation()] if self._speculating else []
+        self._transcript, self._paused, self._pause, self._judged, self._speculating = "", False, None, False, False
+        return cancel
 
     def _voiced_run(self, now_ms: int, voiced: bool, needed_ms: int) -> int | None:
         """The start of a voiced run once it has lasted ``needed_ms``; a silent frame breaks the run."""
@@ -174,6 +256,7 @@ class TurnTaker:
         self.state = TurnState.USER_SPEAKING
         self._utterance_start, self._last_voiced_end = started_ms, now_ms
         self._transcript, self._paused, self._run_start = "", False, None
+        self._pause, self._judged, self._speculating, self._ducked = None, False, False, False
         return [UserStarted(started_ms)]
 
 
