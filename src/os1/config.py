@@ -97,6 +97,17 @@ class Settings(BaseSettings):
     checkin_min_hours: int = Field(
         24, ge=1, le=24 * 30, description="hours since you last talked before a check-in (never two unanswered)"
     )
+    server_auth: Literal["accounts", "none"] = Field(
+        "accounts",
+        description="`os1 serve`: accounts (register and log in) or none (one local user, no login; "
+        "only on a loopback address)",
+    )
+    server_token_hours: int = Field(
+        24 * 7, ge=1, le=24 * 365, description="`os1 serve`: hours a login token lasts (API keys last until revoked)"
+    )
+    server_cors_origins: str = Field(
+        "", description="`os1 serve`: web origins allowed to call it from a browser, comma-separated (none: closed)"
+    )
     voice_vad: Literal["silero"] = Field("silero", description="voice activity detector for `os1 talk` (Silero v6)")
     voice_stt: Literal["whisper"] = Field("whisper", description="speech recognition for `os1 talk` (Whisper tiny.en)")
     voice_tts: Literal["hibari", "piper", "flite", "espeak-ng"] = Field(

@@ -10,6 +10,7 @@ import pytest
 
 from os1.core.memory import MemoryKind
 from os1.core.messages import Role
+from os1.core.persona import JournalSource, NewJournalEntry
 from os1.embeddings import load_embedder
 from os1.memory.episodes import Utterance
 from os1.memory.service import Memory
@@ -91,6 +92,12 @@ async def test_forget_leaves_no_trace_in_any_table_index_or_file(os1_home: Path,
         msg = await store.messages.add(user.id, conv.id, Role.USER, text)
         said.append(Utterance(text, "Me", msg.created_at, msg.id, conv.id))
     await memory.remember(user.id, said)
+    # The OS's diary about that stretch quotes it; a later stretch's entry does not and stays.
+    await store.journal.add(user.id, NewJournalEntry("Her sister Zelda marries in June.", "Will the speech go well?",
+                                                     JournalSource.FALLBACK, conv.id, said[-1].source_id))
+    later = await store.messages.add(user.id, conv.id, Role.USER, "Work was quiet today.")
+    await store.journal.add(user.id, NewJournalEntry("A quiet day at work.", "", JournalSource.FALLBACK, conv.id,
+                                                     later.id))
     assert "Zelda" in _all_text(db)
 
     gone = await memory.forget(user.id, await memory.about(user.id, "my sister"))
@@ -102,6 +109,7 @@ async def test_forget_leaves_no_trace_in_any_table_index_or_file(os1_home: Path,
     assert [h.item.text for h in await memory.recall(user.id, "Zelda wedding speech", now=T0)] == [
         "I adopted a cat named Biscuit."]
     assert {c.action.value for c in await store.memory.audit(user.id)} >= {"add", "forget"}
+    assert [e.learned for e in await store.journal.latest(user.id)] == ["A quiet day at work."]
     await store.close()
 
 
@@ -150,3 +158,20 @@ async def test_a_capped_keyword_search_scores_only_the_users_newest_matches(stor
     items = await store.memory.get(ana.id, [i for i, _ in newest])
     assert len(everything) == 6
     assert sorted(s for i in items for s in i.source_ids) == ["a4", "a5"]  # Ben's newer item takes no place
+
+
+async def test_an_edit_changes_who_the_memory_is_about(store: SQLiteStore) -> None:
+    user = await store.users.create("ana")
+    memory = Memory(store)
+    await memory.remember(user.id, [Utterance("We had dinner with Zelda and Tom.", "Ana", T0, "a")])
+    item = (await memory.items(user.id, [MemoryKind.EPISODE]))[0]
+    assert set(item.entities) == {"zelda", "tom", "ana"}
+
+    edited = await memory.edit(user.id, item.id, "We had dinner with Zora and Tom.")
+
+    assert edited is not None and set(edited.entities) == {"zora", "tom", "ana"}
+    stored = (await store.memory.get(user.id, [item.id]))[0]
+    assert set(stored.entities) == {"zora", "tom", "ana"}
+    assert [i for i, _ in await store.memory.by_entities(user.id, ["zelda"], 10)] == []
+    assert [i for i, _ in await store.memory.by_entities(user.id, ["zora"], 10)] == [item.id]
+    assert "zelda" not in await memory.entity_counts(user.id)

@@ -13,6 +13,7 @@ from os1 import __version__
 from os1.cli import chat, config_cmd, doctor, history, meeting, memory, models, mood, persona
 from os1.cli.checkin import checkin
 from os1.cli.common import State, err_console, use_home
+from os1.cli.serve import serve
 from os1.cli.talk import talk
 from os1.core.errors import OS1Error
 
@@ -37,6 +38,7 @@ app.command("mood")(mood.mood)
 app.command("journal")(persona.journal)
 app.command("checkin")(checkin)
 app.command("talk")(talk)
+app.command("serve")(serve)
 
 
 def _version(value: bool) -> None:

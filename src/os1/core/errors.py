@@ -37,3 +37,11 @@ class ModelError(OS1Error):
 
 class NotFoundError(OS1Error):
     """A requested object (conversation, message, user) does not exist for this user."""
+
+
+class ConflictError(OS1Error):
+    """What was asked would clash with something that exists (a login name that is taken)."""
+
+
+class AuthError(OS1Error):
+    """The request has no valid credentials, or they do not allow what was asked."""

@@ -73,20 +73,67 @@ async def open_companion(settings: Settings) -> Companion:
     except BaseException:
         await store.close()
         raise
-    breaks = BreakReminder(store, timedelta(minutes=settings.break_after_minutes))
-    hooks: list[TurnHook] = [*memory_hooks(settings, store, llm), affect_hook(settings, store, llm), breaks]
-    hooks.append(persona_hook(settings, store, llm))  # reflection, journal, telling the user of changes
+    hooks = turn_hooks(settings, store, llm, build_memory(settings, store, llm))
     return Companion(settings, store, llm, user, care_guard(settings), hooks)
 
 
-def memory_hooks(settings: Settings, store: Store, llm: LLM) -> list[TurnHook]:
-    """Memory's part in each turn, and what builds on it (follow-ups on plans, the connection nudge),
-    sharing one Memory; none of it when the user turned memory off."""
+@dataclass
+class Engine:
+    """What many users share in one server process: the store, the model, the care check and the hooks
+    (each hook keeps its per-user state by user id). ``memory`` is None when memory is off."""
+
+    settings: Settings
+    store: Store
+    llm: LLM
+    care: CareGuard
+    hooks: list[TurnHook]
+    memory: Memory | None
+
+    async def open_session(
+        self, user_id: str, *, new_conversation: bool = False, conversation_id: str | None = None
+    ) -> Session:
+        return await Session.open(self.store, self.llm, user_id, session_config(self.settings),
+                                  new_conversation=new_conversation, conversation_id=conversation_id,
+                                  care=self.care, hooks=self.hooks)
+
+    async def aclose(self) -> None:
+        await self.llm.aclose()
+        await self.store.close()
+
+
+def open_engine(settings: Settings, llm: LLM | None = None) -> Engine:
+    """The shared engine of `os1 serve`; ``llm`` replaces the configured backend (tests pass a scripted one)."""
+    store = open_store(settings.db_path)
+    try:
+        llm = llm or create_llm(settings)
+        memory = build_memory(settings, store, llm)
+    except BaseException:
+        store.con.close()
+        raise
+    return Engine(settings, store, llm, care_guard(settings), turn_hooks(settings, store, llm, memory), memory)
+
+
+def turn_hooks(settings: Settings, store: Store, llm: LLM, memory: Memory | None) -> list[TurnHook]:
+    breaks = BreakReminder(store, timedelta(minutes=settings.break_after_minutes))
+    hooks: list[TurnHook] = [*memory_hooks(settings, store, memory), affect_hook(settings, store, llm), breaks]
+    hooks.append(persona_hook(settings, store, llm))  # reflection, journal, telling the user of changes
+    return hooks
+
+
+def build_memory(settings: Settings, store: Store, llm: LLM) -> Memory | None:
+    """The long-term memory every turn shares; None when the user turned memory off."""
     if not settings.memory:
-        return []
+        return None
     embedder = None if settings.memory_embedder == "none" else load_embedder(settings.memory_embedder)
     # The chat model also learns facts when asked to (a JSON call per user message; see bench/RESULTS.md).
-    memory = Memory(store, embedder, extractor=LLMExtractor(llm) if settings.memory_llm_facts else None)
+    return Memory(store, embedder, extractor=LLMExtractor(llm) if settings.memory_llm_facts else None)
+
+
+def memory_hooks(settings: Settings, store: Store, memory: Memory | None) -> list[TurnHook]:
+    """Memory's part in each turn, and what builds on it (follow-ups on plans, the connection nudge),
+    sharing one Memory; none of it when the user turned memory off."""
+    if memory is None:
+        return []
     return [MemoryHook(memory), FollowUpHook(store), ConnectionHook(memory, settings.connection_nudges)]
 
 

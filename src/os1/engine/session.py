@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from os1.core.errors import InputError
+from os1.core.errors import InputError, NotFoundError
 from os1.core.messages import ChatMessage, Conversation, MessageStatus, Role, StoredMessage
 from os1.core.persona import PersonaState
 from os1.core.profile import Profile
@@ -103,13 +103,19 @@ class Session:
         config: SessionConfig,
         *,
         new_conversation: bool = False,
+        conversation_id: str | None = None,
         clock: Clock = system_clock,
         care: CareGuard | None = None,
         hooks: Sequence[TurnHook] = (),
     ) -> Session:
-        """Continue the user's latest conversation (or start one)."""
+        """Continue the user's latest conversation (or start one), or the user's conversation named by id."""
         profile = await store.profiles.get(user_id)
-        conversation = None if new_conversation else await store.conversations.latest(user_id)
+        if conversation_id is not None:
+            conversation = await store.conversations.get(user_id, conversation_id)
+            if conversation is None:  # someone else's id reads exactly like one that does not exist
+                raise NotFoundError(f"no conversation {conversation_id}", "list yours, or start a new one")
+        else:
+            conversation = None if new_conversation else await store.conversations.latest(user_id)
         if conversation is None:
             conversation = await store.conversations.create(user_id)
         session = cls(store, llm, profile, conversation, config, clock, care, hooks)

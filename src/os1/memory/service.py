@@ -22,7 +22,7 @@ from os1.memory.episodes import Utterance, aware, episode
 from os1.memory.facts import FactExtractor, PatternExtractor
 from os1.memory.learn import learn
 from os1.memory.retrieval import Candidate, Query, Weights, analyse, coverage, rank
-from os1.memory.text import content_words, fts_match
+from os1.memory.text import content_words, entity_mentions, fts_match
 from os1.memory.vectors import VectorIndex
 from os1.storage.base import Store
 
@@ -217,11 +217,14 @@ class Memory:
 
     async def forget(self, user_id: str, items: Sequence[MemoryItem]) -> int:
         """Forget ``items`` for good: the items, what was derived from them (facts, summaries citing the
-        same utterances), their vectors and index entries, and the stored messages they came from."""
+        same utterances), their vectors and index entries, the stored messages they came from, and the
+        journal entries the OS wrote about those messages."""
         sources = list({s for item in items for s in item.source_ids})
         derived = await self.repo.citing(user_id, sources)
         ids = list({i.id for i in [*items, *derived]})
-        await self.store.messages.delete(user_id, [s for s in sources if s.startswith("msg_")])
+        messages = [s for s in sources if s.startswith("msg_")]
+        await self.store.journal.forget_about(user_id, messages)  # the OS's diary may quote them: first
+        await self.store.messages.delete(user_id, messages)
         gone = await self.repo.forget(user_id, ids)  # last: it also scrubs the indexes and the log
         if self.index is not None:
             self.index.forget_user(user_id)
@@ -237,11 +240,21 @@ class Memory:
         found = await self.repo.get(user_id, [item_id])
         if not found:
             return None
-        item = replace(found[0], text=text)
+        entities = await self._mentioned(user_id, found[0], text)
+        item = replace(found[0], text=text, entities=entities)
         search_text = f"{item.speaker}: {text}" if item.kind is MemoryKind.EPISODE and item.speaker else text
-        await self.repo.edit(user_id, item_id, text, search_text)
+        await self.repo.edit(user_id, item_id, text, search_text, entities)
+        self._entities.pop(user_id, None)
         await self._embed(user_id, [item], [search_text])
         return item
+
+    async def _mentioned(self, user_id: str, item: MemoryItem, text: str) -> tuple[str, ...]:
+        """Who and what a corrected text mentions, the way remembering it would have found them: an
+        episode keeps its speaker, a fact leaves out its own subject."""
+        names = [e for e in entity_mentions(text, await self.entity_counts(user_id)) if e != item.subject]
+        if item.kind is MemoryKind.EPISODE and item.speaker and item.speaker.lower() not in names:
+            names.append(item.speaker.lower())
+        return tuple(names)
 
     async def facts(self, user_id: str, subject: str | None = None, limit: int = 50) -> list[MemoryItem]:
         """Current facts (about ``subject`` if named), most important and newest first."""

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from os1.core.accounts import Account, AuthToken, TokenKind
 from os1.core.affect import AffectReading, Emotion, Mood, Speaker
 from os1.core.memory import MemoryChange, MemoryItem, MemoryKind, NewMemory
 from os1.core.messages import Conversation, MessageStatus, Role, SearchHit, StoredMessage, User
@@ -33,6 +34,9 @@ class ConversationRepo(Protocol):
     async def create(self, user_id: str, title: str = "") -> Conversation: ...
     async def get(self, user_id: str, conversation_id: str) -> Conversation | None: ...
     async def latest(self, user_id: str) -> Conversation | None: ...
+    async def newest(self, user_id: str, limit: int = 50) -> list[Conversation]:
+        """The user's newest ``limit`` conversations, newest first."""
+        ...
 
 
 class MessageRepo(Protocol):
@@ -123,9 +127,12 @@ class MemoryRepo(Protocol):
         """Add sources to an item (a near-duplicate fact merged into it)."""
         ...
 
-    async def edit(self, user_id: str, item_id: str, text: str, search_text: str = "") -> None:
-        """Correct an item's text (``search_text`` is what is indexed, when it should differ); audited as
-        an edit. Its vector is dropped: the caller embeds the new text."""
+    async def edit(
+        self, user_id: str, item_id: str, text: str, search_text: str = "", entities: Sequence[str] | None = None
+    ) -> None:
+        """Correct an item's text (``search_text`` is what is indexed, when it should differ) and, when
+        given, the people and things it mentions; audited as an edit. Its vector is dropped: the caller
+        embeds the new text."""
         ...
     async def forget(self, user_id: str, ids: Sequence[str]) -> int:
         """Delete items with their vectors, entities and index entries; returns how many went."""
@@ -189,6 +196,10 @@ class JournalRepo(Protocol):
         """The newest ``limit`` entries, newest first."""
         ...
 
+    async def forget_about(self, user_id: str, message_ids: Sequence[str]) -> int:
+        """Delete the entries written about any of these (still stored) messages; returns how many."""
+        ...
+
 
 class AffectRepo(Protocol):
     """The emotion read from each message, and the OS's mood toward the user over time."""
@@ -216,8 +227,37 @@ class AffectRepo(Protocol):
         ...
 
 
+class AccountRepo(Protocol):
+    """Logins and bearer tokens of the server. Tokens are stored as a hash of the secret, never the secret.
+
+    ``by_username`` and ``token_owner`` are the only lookups not scoped by a user id: they are how a request
+    finds its user in the first place.
+    """
+
+    async def create(self, username: str, password_hash: str) -> Account:
+        """A new user with this login, in one transaction; raises ``ConflictError`` if the name is taken."""
+        ...
+
+    async def by_username(self, username: str) -> Account | None: ...
+    async def add_token(
+        self, user_id: str, token_hash: str, kind: TokenKind, name: str = "", expires_at: datetime | None = None
+    ) -> AuthToken: ...
+    async def token_owner(self, token_hash: str, now: datetime) -> AuthToken | None:
+        """The live (unrevoked, unexpired) token with this hash, if any."""
+        ...
+
+    async def tokens(self, user_id: str, kind: TokenKind) -> list[AuthToken]:
+        """The user's unrevoked tokens of one kind, oldest first."""
+        ...
+
+    async def revoke(self, user_id: str, token_id: str) -> bool:
+        """Revoke one of the user's tokens; False when the user has no such live token."""
+        ...
+
+
 class Store(Protocol):
     users: UserRepo
+    accounts: AccountRepo
     profiles: ProfileRepo
     conversations: ConversationRepo
     messages: MessageRepo

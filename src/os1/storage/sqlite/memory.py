@@ -218,7 +218,9 @@ class SQLiteMemory:
             self.con.executemany("INSERT INTO memory_sources VALUES (?, ?, ?)", [(item_id, user_id, s) for s in new])
             self._audit(user_id, item_id, MemoryAction.MERGE, MemoryKind(str(row[1])), now_utc())
 
-    async def edit(self, user_id: str, item_id: str, text: str, search_text: str = "") -> None:
+    async def edit(
+        self, user_id: str, item_id: str, text: str, search_text: str = "", entities: Sequence[str] | None = None
+    ) -> None:
         with transaction(self.con):
             row = self.con.execute(
                 "SELECT kind FROM memory_items WHERE id = ? AND user_id = ?", (item_id, user_id)
@@ -230,7 +232,16 @@ class SQLiteMemory:
                 (text, search_text or text, item_id, user_id),
             )
             self.con.execute("DELETE FROM memory_vectors WHERE item_id = ? AND user_id = ?", (item_id, user_id))
+            if entities is not None:
+                self._set_entities(user_id, item_id, entities)
             self._audit(user_id, item_id, MemoryAction.EDIT, MemoryKind(str(row[0])), now_utc())
+
+    def _set_entities(self, user_id: str, item_id: str, entities: Sequence[str]) -> None:
+        self.con.execute("UPDATE memory_items SET entities = ? WHERE id = ? AND user_id = ?",
+                         (json.dumps(list(entities)), item_id, user_id))
+        self.con.execute("DELETE FROM memory_entities WHERE item_id = ? AND user_id = ?", (item_id, user_id))
+        self.con.executemany("INSERT INTO memory_entities VALUES (?, ?, ?)",
+                             [(item_id, user_id, e) for e in set(entities)])
 
     async def forget(self, user_id: str, ids: Sequence[str]) -> int:
         gone = 0

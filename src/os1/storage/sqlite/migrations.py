@@ -189,6 +189,26 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX journal_entries_user ON journal_entries(user_id, id);
     CREATE INDEX journal_entries_conversation ON journal_entries(conversation_id);
     """,
+    # 7: accounts and bearer tokens of `os1 serve`: a login per user (the local user has none), tokens by hash
+    """
+    CREATE TABLE accounts (
+        user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE auth_tokens (
+        token_hash TEXT PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('login', 'api_key')),
+        name TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        expires_at TEXT,
+        revoked_at TEXT
+    );
+    CREATE INDEX auth_tokens_user ON auth_tokens(user_id, kind, id);
+    """,
 )
 
 LATEST = len(MIGRATIONS)

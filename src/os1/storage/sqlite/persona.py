@@ -108,6 +108,26 @@ class SQLiteJournal:
         )
         return stored
 
+    async def forget_about(self, user_id: str, message_ids: Sequence[str]) -> int:
+        # The entry about a message is its conversation's first entry that reflects up to it or beyond
+        # (message ids sort by time; each entry starts where the previous one ended).
+        # All found before any is deleted: a deleted entry would make the next one look like the first.
+        entries = set()
+        for message_id in message_ids:
+            row = self.con.execute(
+                "SELECT j.id FROM messages m JOIN journal_entries j "
+                "ON j.conversation_id = m.conversation_id AND j.user_id = m.user_id "
+                "WHERE m.user_id = ? AND m.id = ? AND j.upto_message_id >= m.id "
+                "ORDER BY j.upto_message_id, j.id LIMIT 1",
+                (user_id, message_id),
+            ).fetchone()
+            if row is not None:
+                entries.add(str(row[0]))
+        with transaction(self.con):
+            for entry_id in entries:
+                self.con.execute("DELETE FROM journal_entries WHERE id = ? AND user_id = ?", (entry_id, user_id))
+        return len(entries)
+
     async def latest(self, user_id: str, limit: int = 5) -> list[JournalEntry]:
         rows = self.con.execute(
             f"SELECT {_ENTRY_COLUMNS} FROM journal_entries WHERE user_id = ? ORDER BY id DESC LIMIT ?",

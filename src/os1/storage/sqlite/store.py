@@ -20,6 +20,7 @@ from os1.core.ids import new_id
 from os1.core.messages import Conversation, MessageStatus, Role, SearchHit, StoredMessage, User
 from os1.core.profile import Profile
 from os1.storage.base import (
+    AccountRepo,
     AffectRepo,
     CareEventRepo,
     ConversationRepo,
@@ -30,6 +31,7 @@ from os1.storage.base import (
     ProfileRepo,
     UserRepo,
 )
+from os1.storage.sqlite.accounts import SQLiteAccounts
 from os1.storage.sqlite.affect import SQLiteAffect
 from os1.storage.sqlite.memory import SQLiteMemory
 from os1.storage.sqlite.migrations import LATEST, migrate
@@ -63,6 +65,7 @@ class SQLiteStore:
     def __init__(self, con: sqlite3.Connection) -> None:
         self.con = con
         self.users: UserRepo = _Users(con)
+        self.accounts: AccountRepo = SQLiteAccounts(con)
         self.profiles: ProfileRepo = _Profiles(con)
         self.conversations: ConversationRepo = _Conversations(con)
         self.messages: MessageRepo = _Messages(con)
@@ -170,6 +173,13 @@ class _Conversations:
             (user_id,),
         ).fetchone()
         return _conversation(row) if row else None
+
+    async def newest(self, user_id: str, limit: int = 50) -> list[Conversation]:
+        rows = self.con.execute(
+            "SELECT id, user_id, created_at, title FROM conversations WHERE user_id = ? ORDER BY id DESC LIMIT ?",
+            (user_id, limit),
+        ).fetchall()
+        return [_conversation(r) for r in rows]
 
 
 def _conversation(row: tuple[str, str, str, str]) -> Conversation:

@@ -1,0 +1,32 @@
+"""`os1 serve`: the HTTP and WebSocket server (src/os1/server) on one port."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from os1.cli.common import console, get_settings
+
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8170  # as in os1.server.app, which is imported only when serving
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="address to listen on (127.0.0.1: this machine only)")]
+    = DEFAULT_HOST,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port")] = DEFAULT_PORT,
+) -> None:
+    """Serve many people at once: accounts, history and memory over REST, an OpenAI-compatible
+    /v1/chat/completions and a realtime WebSocket (/v1/realtime). Example: `os1 serve --port 8170`."""
+    # Imported here: FastAPI and uvicorn cost start-up time every other command does not need to pay.
+    import uvicorn
+
+    from os1.server import check_bind, create_app
+    from os1.server.limits import MAX_BODY_BYTES
+
+    settings = get_settings()
+    check_bind(host, settings)  # before the model loads: a refused start should be instant
+    app = create_app(settings, host=host)
+    mode = "no login (local mode)" if settings.server_auth == "none" else "accounts"
+    console.print(f"os1 serve on http://{host}:{port} ({mode}); API spec at /openapi.json")
+    uvicorn.run(app, host=host, port=port, log_level="warning", ws_max_size=MAX_BODY_BYTES)

@@ -1,0 +1,82 @@
+"""The app factory: ``create_app(settings)`` builds the engine and the FastAPI app around it."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from os1 import __version__
+from os1.config import Settings
+from os1.core.errors import ConfigError
+from os1.engine.runtime import open_engine
+from os1.llm.base import LLM
+from os1.memory.service import Memory
+from os1.server import openai_api, routes_accounts, routes_data, ws
+from os1.server.auth import Auth, utc_now
+from os1.server.errors import install_error_handlers
+from os1.server.limits import BodyLimit
+from os1.server.ratelimit import RateLimiter
+from os1.server.sessions import Sessions
+from os1.server.state import ServerState
+
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8170
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name other than localhost may resolve anywhere
+        return False
+
+
+def check_bind(host: str, settings: Settings) -> None:
+    """Without logins, whoever reaches the server is the local user: only this machine may reach it."""
+    if settings.server_auth == "none" and not is_loopback(host):
+        raise ConfigError(f"refusing to serve {host} without login (server_auth = none): anyone who can reach it "
+                          "would read your conversations",
+                          "bind to 127.0.0.1, or turn accounts on: `os1 config set server_auth accounts`")
+
+
+def create_app(settings: Settings, *, llm: LLM | None = None, host: str = DEFAULT_HOST,
+               clock: Callable[[], datetime] = utc_now, login_limiter: RateLimiter | None = None) -> FastAPI:
+    """The whole server for ``settings``; ``llm`` replaces the configured model (tests pass a scripted one),
+    ``clock`` is what tokens expire by."""
+    check_bind(host, settings)
+    state = _state(settings, llm, clock, login_limiter or RateLimiter())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await state.aclose()
+
+    app = FastAPI(title="OS1", version=__version__, lifespan=lifespan,
+                  description="Your OS over HTTP: accounts, history, memory, an OpenAI-compatible chat API and a "
+                  "realtime WebSocket (docs/protocol.md).")
+    app.state.os1 = state
+    install_error_handlers(app)
+    for router in (routes_accounts.router, routes_data.router, openai_api.router, ws.router):
+        app.include_router(router)
+    _add_middleware(app, settings)
+    return app
+
+
+def _state(settings: Settings, llm: LLM | None, clock: Callable[[], datetime], limiter: RateLimiter) -> ServerState:
+    engine = open_engine(settings, llm)
+    memory = engine.memory or Memory(engine.store, None, learn_facts=False)
+    auth = Auth(engine.store, timedelta(hours=settings.server_token_hours), clock)
+    return ServerState(settings, engine, auth, Sessions(engine), memory, limiter)
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    origins = [o.strip() for o in settings.server_cors_origins.split(",") if o.strip()]
+    if origins:  # closed by default: no browser page from another origin may call the API
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"],
+                           allow_headers=["Authorization", "Content-Type"])
+    app.add_middleware(BodyLimit)

@@ -1,0 +1,81 @@
+"""The caller's own data: history, memory, profile. Every query names ``caller.user_id``; an id that
+belongs to someone else reads exactly like one that does not exist (404)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from os1.core.errors import NotFoundError
+from os1.core.memory import MemoryKind
+from os1.server.auth import Caller
+from os1.server.schemas import ConversationOut, ForgottenOut, MemoryOut, MessageOut, ProfileOut
+from os1.server.state import current_caller, state_of
+
+router = APIRouter(prefix="/api", tags=["your data"])
+CallerDep = Annotated[Caller, Depends(current_caller)]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+
+
+@router.get("/conversations", response_model=list[ConversationOut])
+async def conversations(caller: CallerDep, request: Request, limit: Limit = 50) -> list[ConversationOut]:
+    """Newest first."""
+    found = await state_of(request).engine.store.conversations.newest(caller.user_id, limit)
+    return [ConversationOut.of(c) for c in found]
+
+
+@router.get("/conversations/{conversation_id}/messages", response_model=list[MessageOut])
+async def conversation_messages(conversation_id: str, caller: CallerDep, request: Request,
+                                limit: Limit = 200) -> list[MessageOut]:
+    """The conversation's last ``limit`` messages, oldest first."""
+    store = state_of(request).engine.store
+    if await store.conversations.get(caller.user_id, conversation_id) is None:
+        raise NotFoundError(f"no conversation {conversation_id}", "list yours with GET /api/conversations")
+    return [MessageOut.of(m) for m in await store.messages.recent(caller.user_id, conversation_id, limit)]
+
+
+@router.get("/history", response_model=list[MessageOut])
+async def history(caller: CallerDep, request: Request, search: str = "", limit: Limit = 50) -> list[MessageOut]:
+    """The last messages across conversations, oldest first; with ``search``, those with all its words."""
+    messages = state_of(request).engine.store.messages
+    if search:
+        return [MessageOut.of(h.message) for h in await messages.search(caller.user_id, search, limit)]
+    return [MessageOut.of(m) for m in await messages.history(caller.user_id, limit)]
+
+
+@router.get("/memory", response_model=list[MemoryOut])
+async def memory_list(caller: CallerDep, request: Request, kind: MemoryKind | None = None,
+                      all: bool = False, limit: Limit = 50) -> list[MemoryOut]:
+    """What the OS remembers, newest first; replaced facts only with ``all``."""
+    repo = state_of(request).engine.store.memory
+    items = await repo.list_items(caller.user_id, [kind] if kind else [], current_only=not all, limit=limit)
+    return [MemoryOut.of(i) for i in items]
+
+
+@router.get("/memory/search", response_model=list[MemoryOut])
+async def memory_search(caller: CallerDep, request: Request, q: Annotated[str, Query(min_length=1, max_length=2000)],
+                        k: Annotated[int, Query(ge=1, le=100)] = 10) -> list[MemoryOut]:
+    """Recall as the OS does before it answers: words and meaning, best first."""
+    hits = await state_of(request).memory.recall(caller.user_id, q, now=datetime.now(UTC), k=k)
+    return [MemoryOut.of(h.item, h.score, h.signals) for h in hits]
+
+
+@router.delete("/memory/{item_id}", response_model=ForgottenOut)
+async def memory_forget(item_id: str, caller: CallerDep, request: Request) -> ForgottenOut:
+    """Forget a memory for good: it, what was derived from it, its vectors and the original messages."""
+    state = state_of(request)
+    items = await state.engine.store.memory.get(caller.user_id, [item_id])
+    if not items:
+        raise NotFoundError(f"no memory {item_id}", "list yours with GET /api/memory")
+    return ForgottenOut(forgotten=await state.memory.forget(caller.user_id, items))
+
+
+@router.get("/profile", response_model=ProfileOut)
+async def profile(caller: CallerDep, request: Request) -> ProfileOut:
+    """What the first meeting learned about the user, and the name the OS chose."""
+    found = await state_of(request).engine.store.profiles.get(caller.user_id)
+    data = found.to_json()
+    data.pop("user_id", None)
+    return ProfileOut(user_id=caller.user_id, profile=data)

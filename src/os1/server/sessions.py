@@ -1,0 +1,66 @@
+"""Each user's live Session in this process, and one turn at a time per user."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator
+
+from os1.engine.runtime import Engine
+from os1.engine.session import Session
+
+NEW_CONVERSATION = "new"
+
+
+class Sessions:
+    """The user's current conversation, shared by their WebSockets and OpenAI-compatible requests: the OS is
+    one person to them, so it answers one message at a time (the others wait their turn)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._current: dict[str, Session] = {}
+        self._turns: dict[str, asyncio.Lock] = {}
+        self._retired: list[Session] = []  # switched away from; their background learning may still run
+
+    async def current(self, user_id: str) -> Session:
+        """The user's current Session (their latest conversation, or a new one)."""
+        session = self._current.get(user_id)
+        if session is None:
+            session = await self.engine.open_session(user_id)
+            self._current[user_id] = session
+        return session
+
+    async def switch(self, user_id: str, conversation: str) -> Session:
+        """Make ``conversation`` (an id of the user's, or "new") the current one; another user's id is
+        not found."""
+        if conversation == NEW_CONVERSATION:
+            session = await self.engine.open_session(user_id, new_conversation=True)
+        else:
+            session = await self.engine.open_session(user_id, conversation_id=conversation)
+        old = self._current.get(user_id)
+        self._current[user_id] = session
+        if old is not None:
+            self._retired.append(old)
+        return session
+
+    async def reply(self, user_id: str, text: str) -> AsyncGenerator[str, None]:
+        """Run one turn of the user's current Session, yielding the reply; closing this early stores the
+        reply truncated where it stopped."""
+        async with self._turn_lock(user_id):
+            session = await self.current(user_id)
+            async with contextlib.aclosing(session.send(text)) as deltas:
+                async for delta in deltas:
+                    yield delta
+
+    async def check_input(self, user_id: str, text: str) -> str:
+        """The Session's own check (empty, too long), before any reply starts streaming."""
+        return (await self.current(user_id)).check_input(text)
+
+    def _turn_lock(self, user_id: str) -> asyncio.Lock:
+        return self._turns.setdefault(user_id, asyncio.Lock())
+
+    async def aclose(self) -> None:
+        for session in [*self._retired, *self._current.values()]:
+            await session.aclose()
+        self._current.clear()
+        self._retired.clear()
