@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OS1_", extra="forbid", validate_assignment=True)
 
     home: Path = Field(default_factory=default_home, description="data folder (database, config, models)")
+    database_url: SecretStr = Field(
+        SecretStr(""), description="empty: SQLite in the data folder; postgresql://...: a shared PostgreSQL"
+    )
     llm_backend: Literal["local", "openai", "scripted"] = Field(
         "local", description="local: GGUF in-process; openai: any OpenAI-compatible server; scripted: tests"
     )
@@ -104,6 +107,11 @@ class Settings(BaseSettings):
     )
     server_token_hours: int = Field(
         24 * 7, ge=1, le=24 * 365, description="`os1 serve`: hours a login token lasts (API keys last until revoked)"
+    )
+    server_llm_slots: int = Field(
+        2, ge=1, le=8,
+        description="`os1 serve`: replies the local model writes at once (llama.cpp slots, each with its own "
+        "n_ctx cache); users take turns for them fairly, one request each at a time",
     )
     server_cors_origins: str = Field(
         "", description="`os1 serve`: web origins allowed to call it from a browser, comma-separated (none: closed)"

@@ -40,7 +40,7 @@ def test_non_streaming_answer_uses_only_the_last_user_message(os1_home: Path) ->
         assert body["choices"][0]["message"] == {"role": "assistant", "content": REPLY}
         stored = [(m["role"], m["content"]) for m in client.get("/api/history", headers=ann.headers).json()]
         assert stored == [("user", "how are you?"), ("assistant", REPLY)]
-        prompt = app.state.os1.engine.llm.requests[-1]
+        prompt = app.state.os1.engine.llm.inner.requests[-1]
         assert not any("pirate" in m.content or "made up" in m.content for m in prompt)
 
 

@@ -84,7 +84,7 @@ def test_bob_cannot_talk_into_anns_conversation(two_users) -> None:  # type: ign
             pass
     assert len(client.get(f"/api/conversations/{ann_conv}/messages", headers=ann.headers).json()) == 2
     # Bob's reply came from his own, empty conversation: Ann's words were not in his prompt.
-    llm = client.app.state.os1.engine.llm  # type: ignore[attr-defined]
+    llm = client.app.state.os1.engine.llm.inner  # type: ignore[attr-defined]
     assert all("Lisbon" not in m.content for m in llm.requests[-1])
 
 

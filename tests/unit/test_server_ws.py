@@ -79,6 +79,8 @@ def test_bad_events_get_error_events_and_the_connection_lives_on(os1_home: Path)
             ws.send_text("not json")
             assert ws.receive_json()["error"]["code"] == "invalid_event"
             ws.send_json({"type": "input_audio_buffer.append", "audio": ""})
+            assert ws.receive_json()["error"]["code"] == "invalid_event"
+            ws.send_json({"type": "no.such.event"})
             assert ws.receive_json()["error"]["code"] == "unknown_event"
             ws.send_json({"type": "input_text", "text": "x" * 101})
             assert "limit is 100" in ws.receive_json()["error"]["message"]

@@ -29,4 +29,20 @@ def serve(
     app = create_app(settings, host=host)
     mode = "no login (local mode)" if settings.server_auth == "none" else "accounts"
     console.print(f"os1 serve on http://{host}:{port} ({mode}); API spec at /openapi.json")
-    uvicorn.run(app, host=host, port=port, log_level="warning", ws_max_size=MAX_BODY_BYTES)
+    _raise_open_files_limit()
+    # Each connection is a file: a deep accept backlog and no concurrency cap let thousands connect at once.
+    # No permessage-deflate: its zlib state was ~45 KB of every idle connection's ~75 KB
+    # (bench/concurrency.py), and the events are short text.
+    uvicorn.run(app, host=host, port=port, log_level="warning", ws_max_size=MAX_BODY_BYTES, backlog=8192,
+                limit_concurrency=None, ws_per_message_deflate=False)
+
+
+def _raise_open_files_limit() -> None:
+    """Lift this process's open-files limit from the soft default (often 1024) to the hard one, so
+    10,000 connections fit; the hard limit itself is the system's (`ulimit -Hn`, docs/protocol.md)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = 65536 if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))

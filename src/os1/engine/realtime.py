@@ -216,7 +216,7 @@ class RealtimeConversation(VoiceConversation):
         if self._start_reply(text) is None and self.marks is not None:
             self.marks.ended = True  # nothing heard: back to listening
 
-    def _delta_arrived(self) -> None:
+    def _delta_arrived(self, delta: str) -> None:
         if self.marks is not None:
             self.marks.mark("first_token")
 

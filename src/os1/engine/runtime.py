@@ -19,11 +19,12 @@ from os1.engine.memory import MemoryHook
 from os1.engine.persona import persona_hook
 from os1.engine.session import Session, SessionConfig
 from os1.llm.base import LLM, create_llm
+from os1.llm.queue import FairLLM, for_user
 from os1.memory.llm_facts import LLMExtractor
 from os1.memory.service import Memory
 from os1.persona.llm_emotion import LLMEmotionReader
+from os1.storage import discard_store, open_configured_store
 from os1.storage.base import Store
-from os1.storage.sqlite import open_store
 
 
 @dataclass
@@ -61,7 +62,7 @@ def session_config(settings: Settings) -> SessionConfig:
 
 
 async def open_store_for(settings: Settings) -> tuple[Store, User]:
-    store = open_store(settings.db_path)
+    store = open_configured_store(settings)
     return store, await store.users.local_user()
 
 
@@ -92,7 +93,7 @@ class Engine:
     async def open_session(
         self, user_id: str, *, new_conversation: bool = False, conversation_id: str | None = None
     ) -> Session:
-        return await Session.open(self.store, self.llm, user_id, session_config(self.settings),
+        return await Session.open(self.store, for_user(self.llm, user_id), user_id, session_config(self.settings),
                                   new_conversation=new_conversation, conversation_id=conversation_id,
                                   care=self.care, hooks=self.hooks)
 
@@ -102,15 +103,17 @@ class Engine:
 
 
 def open_engine(settings: Settings, llm: LLM | None = None) -> Engine:
-    """The shared engine of `os1 serve`; ``llm`` replaces the configured backend (tests pass a scripted one)."""
-    store = open_store(settings.db_path)
+    """The shared engine of `os1 serve`; ``llm`` replaces the configured backend (tests pass a scripted one).
+    Many users share the model's slots through a fair queue (llm/queue.py)."""
+    store = open_configured_store(settings)
+    slots = settings.server_llm_slots
     try:
-        llm = llm or create_llm(settings)
-        memory = build_memory(settings, store, llm)
+        shared: LLM = FairLLM(llm or create_llm(settings, n_parallel=slots), slots)
+        memory = build_memory(settings, store, shared)
     except BaseException:
-        store.con.close()
+        discard_store(store)
         raise
-    return Engine(settings, store, llm, care_guard(settings), turn_hooks(settings, store, llm, memory), memory)
+    return Engine(settings, store, shared, care_guard(settings), turn_hooks(settings, store, shared, memory), memory)
 
 
 def turn_hooks(settings: Settings, store: Store, llm: LLM, memory: Memory | None) -> list[TurnHook]:

@@ -150,14 +150,22 @@ class MicTape:
         self.rate = rate
         self._frames: list[np.ndarray] = []
         self._samples = 0
+        self._dropped = 0  # samples forgotten from the start (``forget_before``)
 
     def append(self, frame: Audio) -> None:
         self._frames.append(frame.samples)
         self._samples += len(frame.samples)
 
+    def forget_before(self, ms: int) -> None:
+        """Drop whole frames that end before ``ms``: a connection that listens for hours must not keep it all."""
+        limit = ms * self.rate // 1000
+        while self._frames and self._dropped + len(self._frames[0]) <= limit:
+            self._dropped += len(self._frames.pop(0))
+
     def cut(self, start_ms: int, end_ms: int) -> Audio:
         every = np.concatenate(self._frames) if self._frames else np.zeros(0, np.float32)
-        first, last = max(0, start_ms * self.rate // 1000), max(0, end_ms * self.rate // 1000)
+        first = max(0, start_ms * self.rate // 1000 - self._dropped)
+        last = max(0, end_ms * self.rate // 1000 - self._dropped)
         return Audio(every[first:last].astype(np.float32), self.rate)
 
 
@@ -261,15 +269,16 @@ class VoiceConversation:
         try:
             async with contextlib.aclosing(self.session.send(text, reply)) as deltas:
                 async for delta in deltas:
-                    self._delta_arrived()
+                    self._delta_arrived(delta)
                     for sentence in chunker.push(delta):
                         await self._speak(sentence, reply)
         except OS1Error as exc:
             log.warning("spoken reply failed: %s", exc.one_line())
             self.captions(Caption("os", f"(could not answer: {exc.one_line()})", interrupted=True))
 
-    def _delta_arrived(self) -> None:
-        """A piece of the reply came from the LLM (the real-time driver notes when the first one did)."""
+    def _delta_arrived(self, delta: str) -> None:
+        """A piece of the reply came from the LLM (the real-time driver notes when the first one did, the
+        server sends it on as text)."""
 
     async def _speak_rest(self, chunker: SentenceChunker, reply: SpokenReply) -> None:
         for sentence in chunker.flush():

@@ -74,7 +74,7 @@ def parse_json_object(text: str, backend: str) -> dict[str, Any]:
     return value
 
 
-Factory = Callable[["Settings"], LLM]
+Factory = Callable[["Settings", int], LLM]  # (settings, n_parallel)
 _REGISTRY: dict[str, Factory] = {}
 
 
@@ -82,15 +82,16 @@ def register_backend(name: str, factory: Factory) -> None:
     _REGISTRY[name] = factory
 
 
-def create_llm(settings: Settings) -> LLM:
-    """Build the backend named by ``settings.llm_backend``."""
+def create_llm(settings: Settings, *, n_parallel: int = 1) -> LLM:
+    """Build the backend named by ``settings.llm_backend``; ``n_parallel`` replies at once where the backend
+    runs the model itself (the server's slots; one for a single user)."""
     _register_builtins()
     try:
         factory = _REGISTRY[settings.llm_backend]
     except KeyError:
         known = ", ".join(sorted(_REGISTRY))
         raise ConfigError(f"unknown LLM backend {settings.llm_backend!r}", f"use one of: {known}") from None
-    llm: LLM = factory(settings)
+    llm: LLM = factory(settings, n_parallel)
     return llm
 
 
@@ -98,7 +99,7 @@ def _register_builtins() -> None:
     if _REGISTRY:
         return
 
-    def local(settings: Settings) -> LLM:
+    def local(settings: Settings, n_parallel: int) -> LLM:
         from os1.llm.catalog import resolve_model_path
         from os1.llm.local import LocalLLM
 
@@ -107,14 +108,15 @@ def _register_builtins() -> None:
             n_threads=settings.n_threads,
             n_threads_batch=settings.n_threads_batch,
             n_ctx=settings.n_ctx,
+            n_parallel=n_parallel,
         )
 
-    def openai(settings: Settings) -> LLM:
+    def openai(settings: Settings, n_parallel: int) -> LLM:  # the remote server has its own slots
         from os1.llm.openai_compat import OpenAICompatLLM
 
         return OpenAICompatLLM.from_settings(settings)
 
-    def scripted(settings: Settings) -> LLM:
+    def scripted(settings: Settings, n_parallel: int) -> LLM:
         from os1.testing.llm import ScriptedLLM
 
         return ScriptedLLM()

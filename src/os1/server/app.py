@@ -16,7 +16,7 @@ from os1.core.errors import ConfigError
 from os1.engine.runtime import open_engine
 from os1.llm.base import LLM
 from os1.memory.service import Memory
-from os1.server import openai_api, routes_accounts, routes_data, ws
+from os1.server import openai_api, routes_accounts, routes_data, routes_web, ws
 from os1.server.auth import Auth, utc_now
 from os1.server.errors import install_error_handlers
 from os1.server.limits import BodyLimit
@@ -63,6 +63,7 @@ def create_app(settings: Settings, *, llm: LLM | None = None, host: str = DEFAUL
     install_error_handlers(app)
     for router in (routes_accounts.router, routes_data.router, openai_api.router, ws.router):
         app.include_router(router)
+    routes_web.install_page(app)
     _add_middleware(app, settings)
     return app
 

@@ -30,6 +30,16 @@ class Sessions:
             self._current[user_id] = session
         return session
 
+    async def conversation_id(self, user_id: str) -> str:
+        """The conversation the user's next turn goes to, without opening a Session: a connection that
+        stays idle then costs no Session (its profile, persona and hook state) in memory."""
+        if (session := self._current.get(user_id)) is not None:
+            return session.conversation.id
+        conversation = await self.engine.store.conversations.latest(user_id)
+        if conversation is None:  # the Session opened at the first turn continues the latest one: this one
+            conversation = await self.engine.store.conversations.create(user_id)
+        return conversation.id
+
     async def switch(self, user_id: str, conversation: str) -> Session:
         """Make ``conversation`` (an id of the user's, or "new") the current one; another user's id is
         not found."""
@@ -55,6 +65,10 @@ class Sessions:
     async def check_input(self, user_id: str, text: str) -> str:
         """The Session's own check (empty, too long), before any reply starts streaming."""
         return (await self.current(user_id)).check_input(text)
+
+    def turn(self, user_id: str) -> asyncio.Lock:
+        """Held for one of the user's turns; a spoken turn (server/voice_ws.py) holds it too."""
+        return self._turn_lock(user_id)
 
     def _turn_lock(self, user_id: str) -> asyncio.Lock:
         return self._turns.setdefault(user_id, asyncio.Lock())

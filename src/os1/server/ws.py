@@ -1,5 +1,5 @@
 """``/v1/realtime``: a text conversation over a WebSocket, with OpenAI Realtime's event names where they fit.
-The events and their JSON schemas are in docs/protocol.md. Audio events are not part of it yet."""
+The events and their JSON schemas are in docs/protocol.md; audio events go to ``voice_ws.VoiceChannel``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from os1.server.auth import bearer
 from os1.server.errors import status_of
 from os1.server.limits import MAX_BODY_BYTES
 from os1.server.state import ServerState, state_of
+from os1.server.voice_ws import VoiceChannel
 
 router = APIRouter()
 AUTH_TIMEOUT_S = 10.0  # a connection that does not say who it is within this long is closed
@@ -66,14 +67,16 @@ class Conversation:
         self.pending: list[str] = []
         self.response: asyncio.Task[None] | None = None
         self._sending = asyncio.Lock()  # the reader and the running response both send: one frame at a time
+        self.voice = VoiceChannel(state.settings, lambda: state.sessions.current(user_id),
+                                  state.sessions.turn(user_id), self._send_quietly)
 
     async def _send(self, event: dict[str, Any]) -> None:
         async with self._sending:
             await self.ws.send_json(event)
 
     async def _send_session(self, kind: str) -> None:
-        session = await self.state.sessions.current(self.user_id)
-        await self._send({"type": kind, "session": {"conversation": session.conversation.id, "modalities": ["text"]}})
+        conversation = await self.state.sessions.conversation_id(self.user_id)  # no Session until a turn
+        await self._send({"type": kind, "session": {"conversation": conversation, "modalities": ["text", "audio"]}})
 
     async def run(self) -> None:
         await self._send_session("session.created")
@@ -84,6 +87,7 @@ class Conversation:
             pass
         finally:
             await self._cancel_response()
+            await self.voice.shutdown()
 
     async def _receive(self) -> dict[str, Any] | None:
         raw = await self.ws.receive_text()
@@ -108,6 +112,8 @@ class Conversation:
             "input_text": self._input_text,
             "response.create": self._response_create,
             "response.cancel": self._response_cancel,
+            "input_audio_buffer.append": self.voice.append,
+            "conversation.item.truncate": self.voice.truncate,
         }.get(event["type"])
         if handler is None:
             await self._send(_error("unknown_event", f"unknown event type {event['type']!r}"))
@@ -124,6 +130,7 @@ class Conversation:
             return
         conversation = (event.get("session") or {}).get("conversation")
         if isinstance(conversation, str):
+            await self.voice.aclose()  # the voice speaks in one conversation: the next append opens the new one
             await self.state.sessions.switch(self.user_id, conversation)
         await self._send_session("session.updated")
 
@@ -153,6 +160,8 @@ class Conversation:
         self.response = asyncio.create_task(self._respond(new_id("resp"), text))
 
     async def _response_cancel(self, event: dict[str, Any]) -> None:
+        if await self.voice.cancel():
+            return
         if not self._busy():
             await self._send(_error("response_cancel_not_active", "no response is running"))
             return
