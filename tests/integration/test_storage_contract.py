@@ -347,3 +347,19 @@ async def test_postgres_recovers_replies_left_streaming(postgres_url: str) -> No
     assert got.id == reply.id and got.status is MessageStatus.TRUNCATED
     await reopened.close()
 
+
+
+async def test_doctor_reads_the_postgres_schema_and_names_a_dead_one_without_its_password(postgres_url: str) -> None:
+    from os1.config import Settings
+    from os1.engine.doctor import run_checks
+    from os1.storage.postgres import open_store as open_postgres
+
+    store = open_postgres(postgres_url)
+    await store.users.local_user()  # the first use migrates
+    await store.close()
+    live = next(c for c in run_checks(Settings(database_url=postgres_url)) if c.name == "database")
+    assert live.ok and "PostgreSQL, schema" in live.detail
+
+    dead_url = "postgresql://os1:hunter2@/nowhere?host=/tmp/os1-no-such-socket-dir"
+    dead = next(c for c in run_checks(Settings(database_url=dead_url)) if c.name == "database")
+    assert not dead.ok and "\n" not in dead.detail and "hunter2" not in dead.detail and dead.fix

@@ -140,3 +140,19 @@ def test_openapi_spec_is_served(os1_home: Path) -> None:
     with TestClient(make_app(os1_home)) as client:
         spec = client.get("/openapi.json").json()
     assert {"/api/login", "/api/memory/search", "/v1/chat/completions", "/api/profile"} <= set(spec["paths"])
+
+
+def test_openapi_spec_documents_the_error_answers(os1_home: Path) -> None:
+    """The spec must describe what the server answers: its one-line error shape (not FastAPI's default
+    validation-error schema) for 422, and the 4xx statuses a route can answer (found by fuzzing)."""
+    with TestClient(make_app(os1_home)) as client:
+        spec = client.get("/openapi.json").json()
+        refused = client.post("/api/accounts", json={"username": "ann", "password": "short"})
+    error_ref = {"$ref": "#/components/schemas/ErrorOut"}
+    register = spec["paths"]["/api/accounts"]["post"]["responses"]
+    assert refused.status_code == 400 and set(refused.json()) == {"error"}
+    for status in ("400", "409", "422", "429"):
+        assert register[status]["content"]["application/json"]["schema"] == error_ref, status
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    assert "401" in spec["paths"]["/api/memory"]["get"]["responses"]
+    assert "404" in spec["paths"]["/api/memory/{item_id}"]["delete"]["responses"]

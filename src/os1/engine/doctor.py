@@ -53,6 +53,9 @@ def _home(settings: Settings) -> Check:
 
 
 def _database(settings: Settings) -> Check:
+    url = settings.database_url.get_secret_value().strip()
+    if url:
+        return _postgres(url)
     path = settings.db_path
     if not path.exists():
         return Check("database", True, f"{path} (created on first use)")
@@ -70,6 +73,30 @@ def _database(settings: Settings) -> Check:
     if version > LATEST:
         return Check("database", False, f"schema {version} is newer than this OS1", "upgrade OS1")
     return Check("database", True, f"{path} (schema {version})")
+
+
+def _postgres(url: str) -> Check:
+    """The shared PostgreSQL of `os1 serve`: reachable, and a schema this OS1 understands."""
+    from os1.storage.postgres.migrations import LATEST as PG_LATEST
+    from os1.storage.postgres.store import safe_url
+
+    where = safe_url(url)
+    try:
+        import psycopg
+    except ImportError:
+        fix = "pip install -e '.[postgres]'"
+        return Check("database", False, f"{where}: the PostgreSQL driver is not installed", fix)
+    try:
+        with psycopg.connect(url, connect_timeout=5) as con:
+            exists = con.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
+            row = con.execute("SELECT version FROM schema_version").fetchone() if exists and exists[0] else None
+    except psycopg.Error as exc:
+        cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return Check("database", False, f"{where}: {cause}", "check database_url and that PostgreSQL is running")
+    version = int(row[0]) if row else 0
+    if version > PG_LATEST:
+        return Check("database", False, f"{where}: schema {version} is newer than this OS1", "upgrade OS1")
+    return Check("database", True, f"{where} (PostgreSQL, schema {version})")
 
 
 def _runtime() -> Check:

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from os1.core.errors import (
@@ -46,6 +47,28 @@ _STATUS: list[tuple[type[OS1Error], int, str]] = [
     (ConfigError, 400, "invalid_request_error"),
     (BackendError, 502, "backend_error"),
 ]
+
+
+class ErrorDetail(BaseModel):
+    message: str
+    type: str
+    code: str | None = None
+
+
+class ErrorOut(BaseModel):
+    """The body of every error answer (documented in the spec, so clients and fuzzers can check it)."""
+
+    error: ErrorDetail
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route or router: these statuses answer with ``ErrorOut``. Naming 422 replaces
+    FastAPI's default validation-error schema, which is not the shape this server answers with."""
+    return {status: {"model": ErrorOut} for status in statuses}
+
+
+# What any route may answer: bad input (400, 422), and a missing or wrong token (401).
+COMMON_ERRORS = documented(400, 401, 422)
 
 
 def error_body(message: str, kind: str) -> dict[str, Any]:

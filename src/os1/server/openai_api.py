@@ -19,10 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from os1.core.errors import InputError, OS1Error
 from os1.core.ids import new_id
 from os1.server.auth import Caller
-from os1.server.errors import error_body, status_of
+from os1.server.errors import COMMON_ERRORS, documented, error_body, status_of
 from os1.server.state import current_caller, state_of
 
-router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
+router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"], responses=COMMON_ERRORS)
 CallerDep = Annotated[Caller, Depends(current_caller)]
 MODEL = "os1"
 
@@ -58,7 +58,7 @@ async def models(caller: CallerDep) -> dict[str, Any]:
     return {"object": "list", "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "os1"}]}
 
 
-@router.post("/chat/completions", response_model=None)
+@router.post("/chat/completions", response_model=None, responses=documented(413, 502))
 async def chat_completions(body: ChatCompletionIn, caller: CallerDep, request: Request) -> Any:
     sessions = state_of(request).sessions
     text = await sessions.check_input(caller.user_id, last_user_text(body))

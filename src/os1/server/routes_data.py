@@ -11,10 +11,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from os1.core.errors import NotFoundError
 from os1.core.memory import MemoryKind
 from os1.server.auth import Caller
+from os1.server.errors import COMMON_ERRORS, documented
 from os1.server.schemas import ConversationOut, ForgottenOut, MemoryOut, MessageOut, ProfileOut
 from os1.server.state import current_caller, state_of
 
-router = APIRouter(prefix="/api", tags=["your data"])
+router = APIRouter(prefix="/api", tags=["your data"], responses=COMMON_ERRORS)
 CallerDep = Annotated[Caller, Depends(current_caller)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
@@ -26,7 +27,7 @@ async def conversations(caller: CallerDep, request: Request, limit: Limit = 50) 
     return [ConversationOut.of(c) for c in found]
 
 
-@router.get("/conversations/{conversation_id}/messages", response_model=list[MessageOut])
+@router.get("/conversations/{conversation_id}/messages", response_model=list[MessageOut], responses=documented(404))
 async def conversation_messages(conversation_id: str, caller: CallerDep, request: Request,
                                 limit: Limit = 200) -> list[MessageOut]:
     """The conversation's last ``limit`` messages, oldest first."""
@@ -62,7 +63,7 @@ async def memory_search(caller: CallerDep, request: Request, q: Annotated[str, Q
     return [MemoryOut.of(h.item, h.score, h.signals) for h in hits]
 
 
-@router.delete("/memory/{item_id}", response_model=ForgottenOut)
+@router.delete("/memory/{item_id}", response_model=ForgottenOut, responses=documented(404))
 async def memory_forget(item_id: str, caller: CallerDep, request: Request) -> ForgottenOut:
     """Forget a memory for good: it, what was derived from it, its vectors and the original messages."""
     state = state_of(request)

@@ -15,9 +15,10 @@ from pydantic import BaseModel
 
 from os1.persona.mood import feeling, mood_at
 from os1.server.auth import Caller
+from os1.server.errors import COMMON_ERRORS
 from os1.server.state import current_caller, state_of
 
-router = APIRouter(prefix="/api", tags=["web page"])
+router = APIRouter(prefix="/api", tags=["web page"], responses=COMMON_ERRORS)
 CallerDep = Annotated[Caller, Depends(current_caller)]
 STATIC = Path(str(files("os1.server") / "static"))
 # The rates of audio over /v1/realtime (docs/protocol.md): Whisper and the VAD hear 16 kHz, hibari speaks 24.

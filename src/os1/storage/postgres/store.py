@@ -63,12 +63,12 @@ def open_store(url: str, *, recover: bool = True) -> PostgresStore:
         with psycopg.connect(url, autocommit=True) as con:
             version = migrate(con)
             if version > LATEST:
-                raise StorageError(f"the database at {_safe(url)} is from a newer OS1 (schema {version})",
+                raise StorageError(f"the database at {safe_url(url)} is from a newer OS1 (schema {version})",
                                    "upgrade OS1")
             if recover:
                 recover_interrupted(con)
     except psycopg.Error as exc:
-        raise StorageError(f"cannot open the database at {_safe(url)}: {exc}",
+        raise StorageError(f"cannot open the database at {safe_url(url)}: {exc}",
                            "check database_url and that PostgreSQL is running") from exc
     return PostgresStore(Database(url))
 
@@ -82,7 +82,7 @@ def recover_interrupted(con: psycopg.Connection) -> int:
     return con.execute("UPDATE messages SET status = 'truncated' WHERE status = 'streaming'").rowcount
 
 
-def _safe(url: str) -> str:
+def safe_url(url: str) -> str:
     """The URL without a password, for error messages."""
     head, at, tail = url.rpartition("@")
     return f"{head.split(':')[0]}://…@{tail}" if at else url
