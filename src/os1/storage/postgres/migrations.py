@@ -204,14 +204,22 @@ def current_version(con: psycopg.Connection) -> int:
 
 
 def migrate(con: psycopg.Connection, target: int = LATEST) -> int:
-    """Bring the schema up to ``target``; returns the version reached. ``con`` must be in autocommit mode."""
-    while (version := current_version(con)) < target:
-        with con.transaction():
-            con.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-            if current_version(con) != version:  # another process migrated while we waited
-                continue
-            con.execute(MIGRATIONS[version].encode())  # bytes: a whole script in one simple-protocol call
-            con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            con.execute("DELETE FROM schema_version")
-            con.execute("INSERT INTO schema_version VALUES (%s)", (version + 1,))
+    """Bring the schema up to ``target``; returns the version reached. ``con`` must be in autocommit mode.
+
+    The lock is held by the session, around the loop, and the version is read in a transaction begun after
+    it is granted: a transaction begun before another process's migration committed can keep a stale
+    catalog cache (taking an advisory lock does not refresh it), see no ``schema_version`` and migrate again.
+    """
+    if current_version(con) >= target:
+        return current_version(con)
+    con.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
+    try:
+        while (version := current_version(con)) < target:  # another process may have migrated meanwhile
+            with con.transaction():
+                con.execute(MIGRATIONS[version].encode())  # bytes: a whole script in one simple-protocol call
+                con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+                con.execute("DELETE FROM schema_version")
+                con.execute("INSERT INTO schema_version VALUES (%s)", (version + 1,))
+    finally:
+        con.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
     return current_version(con)
