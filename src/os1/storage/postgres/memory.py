@@ -23,6 +23,7 @@ from psycopg import AsyncConnection
 
 from os1.core.ids import new_id
 from os1.core.memory import MemoryAction, MemoryChange, MemoryItem, MemoryKind, NewMemory
+from os1.storage.interleave import interleave_by_entity
 from os1.storage.postgres.pool import Database
 from os1.storage.postgres.util import lock_key, now_utc
 
@@ -140,7 +141,7 @@ class PostgresMemory:
                     (user_id, entity, limit),
                 )
                 found += [(str(r[0]), entity) for r in await cur.fetchall()]
-        return found[:limit] if len(entities) == 1 else _interleave(found, limit)
+        return found[:limit] if len(entities) == 1 else interleave_by_entity(found, limit)
 
     async def entity_counts(self, user_id: str) -> dict[str, int]:
         async with self.db.transaction() as con:
@@ -327,18 +328,3 @@ async def _add_sources(con: AsyncConnection, *, user_id: str, item_id: str, sour
 async def _add_entities(con: AsyncConnection, *, user_id: str, item_id: str, entities: Sequence[str]) -> None:
     await con.execute("INSERT INTO memory_entities (item_id, user_id, entity) SELECT %s, %s, unnest(%s::text[])",
                       (item_id, user_id, list(entities)))
-
-
-def _interleave(pairs: list[tuple[str, str]], limit: int) -> list[tuple[str, str]]:
-    """Take from each entity in turn, so one much-mentioned name does not crowd out the others."""
-    by_entity: dict[str, list[tuple[str, str]]] = {}
-    for pair in pairs:
-        by_entity.setdefault(pair[1], []).append(pair)
-    out: list[tuple[str, str]] = []
-    queues = list(by_entity.values())
-    while queues and len(out) < limit:
-        queues = [q for q in queues if q]
-        for q in queues:
-            if len(out) < limit:
-                out.append(q.pop(0))
-    return out

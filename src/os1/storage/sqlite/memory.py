@@ -14,6 +14,7 @@ from datetime import datetime
 
 from os1.core.ids import new_id
 from os1.core.memory import MemoryAction, MemoryChange, MemoryItem, MemoryKind, NewMemory
+from os1.storage.interleave import interleave_by_entity
 from os1.storage.sqlite.util import dt, now_utc, transaction, ts
 
 _COLUMNS = (
@@ -163,7 +164,7 @@ class SQLiteMemory:
                 (user_id, entity, limit),
             ).fetchall()
             found += [(str(r[0]), entity) for r in rows]
-        return found[:limit] if len(entities) == 1 else _interleave(found, limit)
+        return found[:limit] if len(entities) == 1 else interleave_by_entity(found, limit)
 
     async def entity_counts(self, user_id: str) -> dict[str, int]:
         rows = self.con.execute(
@@ -327,18 +328,3 @@ class SQLiteMemory:
                          dt(str(r[5])), str(r[6]))
             for r in rows
         ]
-
-
-def _interleave(pairs: list[tuple[str, str]], limit: int) -> list[tuple[str, str]]:
-    """Take from each entity in turn, so one much-mentioned name does not crowd out the others."""
-    by_entity: dict[str, list[tuple[str, str]]] = {}
-    for pair in pairs:
-        by_entity.setdefault(pair[1], []).append(pair)
-    out: list[tuple[str, str]] = []
-    queues = list(by_entity.values())
-    while queues and len(out) < limit:
-        queues = [q for q in queues if q]
-        for q in queues:
-            if len(out) < limit:
-                out.append(q.pop(0))
-    return out
