@@ -23,9 +23,9 @@ from psycopg import AsyncConnection
 
 from os1.core.ids import new_id
 from os1.core.memory import MemoryAction, MemoryChange, MemoryItem, MemoryKind, NewMemory
-from os1.storage.interleave import interleave_by_entity
 from os1.storage.postgres.pool import Database
 from os1.storage.postgres.util import lock_key, now_utc
+from os1.storage.shared import interleave_by_entity, stored_item
 
 _COLUMNS = (
     "id, user_id, kind, text, occurred_at, created_at, speaker, conversation_id, source_ids, entities, "
@@ -71,12 +71,7 @@ class PostgresMemory:
         stored = []
         async with self.db.transaction() as con:
             for new in items:
-                item = MemoryItem(
-                    id=new_id("mem"), user_id=user_id, kind=new.kind, text=new.text, occurred_at=new.occurred_at,
-                    created_at=now, speaker=new.speaker, conversation_id=new.conversation_id,
-                    source_ids=new.source_ids, entities=new.entities, confidence=new.confidence,
-                    importance=new.importance, subject=new.subject, attribute=new.attribute,
-                )
+                item = stored_item(user_id, new, now)
                 await self._insert(con, item, new)
                 await _audit(con, user_id, item.id, MemoryAction.ADD, item.kind, now)
                 stored.append(item)

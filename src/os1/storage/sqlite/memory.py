@@ -14,7 +14,7 @@ from datetime import datetime
 
 from os1.core.ids import new_id
 from os1.core.memory import MemoryAction, MemoryChange, MemoryItem, MemoryKind, NewMemory
-from os1.storage.interleave import interleave_by_entity
+from os1.storage.shared import interleave_by_entity, stored_item
 from os1.storage.sqlite.util import dt, now_utc, transaction, ts
 
 _COLUMNS = (
@@ -55,12 +55,7 @@ class SQLiteMemory:
         stored = []
         with transaction(self.con):
             for new in items:
-                item = MemoryItem(
-                    id=new_id("mem"), user_id=user_id, kind=new.kind, text=new.text, occurred_at=new.occurred_at,
-                    created_at=now, speaker=new.speaker, conversation_id=new.conversation_id,
-                    source_ids=new.source_ids, entities=new.entities, confidence=new.confidence,
-                    importance=new.importance, subject=new.subject, attribute=new.attribute,
-                )
+                item = stored_item(user_id, new, now)
                 self._insert(item, new)
                 self._audit(user_id, item.id, MemoryAction.ADD, item.kind, now)
                 stored.append(item)
