@@ -24,6 +24,7 @@ from os1.storage.sqlite import SQLiteStore
 from os1.testing import ScriptedLLM
 from os1.voice import create_stt, create_tts, create_vad
 from os1.voice.audio import SPEECH_RATE, Audio, concat, read_wav, silence, write_wav
+from os1.voice.stt import WhisperSTT
 
 pytestmark = pytest.mark.integration
 
@@ -68,6 +69,31 @@ async def test_streaming_silero_matches_faster_whispers_own_pass(voices: Voices)
                      for i in range(0, len(samples), 512)])
     assert np.allclose(ours, get_vad_model()(samples).reshape(-1), atol=1e-4)  # the h/c state and context carry
     assert ours[:10].max() < 0.3 and ours.max() > 0.9  # silence, then speech
+
+
+@pytest.mark.parametrize("text", ["Yes.", "Do you like music?", QUESTION,
+                                  "Tell me a story about a dragon and a knight who become friends."])
+async def test_the_short_window_hears_every_word(voices: Voices, text: str) -> None:
+    stt = voices.stt
+    assert isinstance(stt, WhisperSTT)
+    spoken = await speak(voices, text)
+    for after in (0.0, 1.2):  # cut right after the last word, and with the endpoint's silence
+        said = concat([silence(0.4), spoken, silence(after)], SPEECH_RATE).samples
+        short = stt._transcribe_short(said)
+        assert short is not None and words(short) == words(text)
+
+
+async def test_a_looping_short_window_falls_back_to_the_full_one(
+    voices: Voices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os1.voice.stt as stt_module
+
+    stt = voices.stt
+    assert isinstance(stt, WhisperSTT)
+    said = concat([silence(0.4), await speak(voices, QUESTION)], SPEECH_RATE)
+    monkeypatch.setattr(stt_module, "SHORT_WINDOW_MIN_S", 0.0)  # a window this short makes Whisper loop
+    assert stt._transcribe_short(said.samples) is None
+    assert words(await stt.transcribe(said)) == words(QUESTION)
 
 
 async def test_a_spoken_question_is_heard_answered_and_spoken(

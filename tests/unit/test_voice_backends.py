@@ -93,3 +93,25 @@ def test_turn_settings_reach_the_turn_taker(monkeypatch: pytest.MonkeyPatch) -> 
     assert (config.endpoint_silence_ms, config.complete_silence_ms, config.barge_in_ms) == (600, 448, 192)
     monkeypatch.setenv("OS1_ENDPOINT_COMPLETE_MS", "900")  # never longer than the wait for unjudged words
     assert turn_config(load_settings()).complete_silence_ms == 600
+
+
+@pytest.mark.parametrize(("text", "looped"), [
+    ("What is the capital of France? What is the capital of France?", True),
+    ("I went for a walk in the park. I went for a walk in the park. I went", True),
+    ("No, not really. No, not really.", True),
+    ("No, no, I said the blue one.", False),  # short runs are speech more often than loops
+    ("I really really want to go.", False),
+    ("My sister is coming to visit this weekend.", False),
+    ("", False),
+])
+def test_whispers_looping_is_recognised(text: str, looped: bool) -> None:
+    from os1.voice.stt import repeats_itself
+
+    assert repeats_itself(text) is looped
+
+
+def test_a_repeated_word_compresses_like_a_loop() -> None:
+    from os1.voice.stt import MAX_COMPRESSION, compression_ratio
+
+    assert compression_ratio("Yes. " * 12) > MAX_COMPRESSION
+    assert compression_ratio("My sister is coming to visit this weekend.") < MAX_COMPRESSION
