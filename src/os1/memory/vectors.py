@@ -1,9 +1,12 @@
-"""An in-process vector index over the vectors the store keeps: exact cosine search with numpy.
+"""Cosine search over each user's memory vectors: in the database where it can (``open_index``), else an
+in-process index over the vectors the store keeps: exact cosine search with numpy.
 
 Exact search over a float32 matrix takes ~9 ms for 100k x 384 on this class of machine (STACK.md),
 faster than sqlite-vec's brute force and with no extension to load, so the store keeps the vectors as
 blobs (the durable copy) and this index keeps a matrix per user in memory, brought up to date from the
-store before each search: new rows are appended; if rows went away (forget), it reloads.
+store before each search: new rows are appended; if rows went away (forget), it reloads. That suits one
+local user; a server with many users on PostgreSQL with pgvector searches in the database instead, so no
+process holds every user's vectors.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from threadpoolctl import ThreadpoolController
 
-from os1.storage.base import MemoryRepo
+from os1.storage.base import MemoryRepo, VectorSearch
 
 Matrix = npt.NDArray[np.float32]
 # The product runs on one BLAS thread: the query embedder runs right before it on every core, and
@@ -102,3 +105,30 @@ class VectorIndex:
     def forget_user(self, user_id: str) -> None:
         """Drop the cached matrix (the next search reloads from the store)."""
         self._users.pop(user_id, None)
+
+
+class DatabaseIndex:
+    """``VectorIndex``'s interface over a store that searches its own vectors: nothing is held here."""
+
+    def __init__(self, database: VectorSearch, model: str) -> None:
+        self.database = database
+        self.model = model
+
+    async def search(self, user_id: str, query: Matrix, k: int) -> list[tuple[str, float]]:
+        return await self.database.nearest(user_id, self.model, _bytes(query), k)
+
+    async def similarity(self, user_id: str, query: Matrix, ids: list[str]) -> dict[str, float]:
+        return await self.database.similarity(user_id, self.model, _bytes(query), ids)
+
+    def forget_user(self, user_id: str) -> None:
+        """Nothing to drop: every search reads the store."""
+
+
+def open_index(repo: MemoryRepo, model: str, dim: int) -> VectorIndex | DatabaseIndex:
+    """The database's own search where the store offers one, else the in-process index."""
+    database = repo.vector_search
+    return VectorIndex(repo, model, dim) if database is None else DatabaseIndex(database, model)
+
+
+def _bytes(query: Matrix) -> bytes:
+    return np.ascontiguousarray(query, dtype=np.float32).reshape(-1).tobytes()

@@ -76,8 +76,28 @@ class MessageRepo(Protocol):
         ...
 
 
+class VectorSearch(Protocol):
+    """Nearest-neighbour search over a user's stored vectors, run by the database itself. Vectors are unit
+    length, so a dot product is the cosine."""
+
+    async def nearest(self, user_id: str, model: str, query: bytes, k: int) -> list[tuple[str, float]]:
+        """The ``k`` items whose ``model`` vectors are nearest the float32 ``query``: (item id, cosine), best
+        first; exact, and only this user's."""
+        ...
+
+    async def similarity(self, user_id: str, model: str, query: bytes, ids: Sequence[str]) -> dict[str, float]:
+        """Cosine of ``query`` with each of the named items that has a ``model`` vector."""
+        ...
+
+
 class MemoryRepo(Protocol):
     """Long-term memory items with their keyword index, vectors, entities and audit history."""
+
+    @property
+    def vector_search(self) -> VectorSearch | None:
+        """Set where the database searches vectors itself (PostgreSQL with pgvector); None: the memory layer
+        loads ``vectors()`` and searches them in process."""
+        ...
 
     async def add(self, user_id: str, items: Sequence[NewMemory]) -> list[MemoryItem]:
         """Store items in one transaction (each audited as added)."""

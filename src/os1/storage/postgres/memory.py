@@ -8,7 +8,8 @@ Every statement filters on user_id. Keyword search differs from the SQLite store
   common one, and scores are small fractions rather than BM25's open range. Both are "higher is better";
   the memory service's relevance gate counts query words, not scores, so it behaves the same;
 - English stemming (snowball) and stop words, where FTS5 uses porter without stop words.
-Vectors are float32 bytes (bytea), loaded into the service's numpy index exactly as with SQLite.
+Vectors are float32 bytes (bytea), loaded into the service's numpy index exactly as with SQLite; where
+pgvector is installed they are also written as a ``vector`` and searched in the database (vectors.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from os1.core.ids import new_id
 from os1.core.memory import MemoryAction, MemoryChange, MemoryItem, MemoryKind, NewMemory
 from os1.storage.postgres.pool import Database
 from os1.storage.postgres.util import lock_key, now_utc
+from os1.storage.postgres.vectors import PostgresVectorSearch, floats
 from os1.storage.shared import interleave_by_entity, stored_item
 
 _COLUMNS = (
@@ -36,6 +38,19 @@ CONTEXT_WEIGHT = 0.8
 # ts_rank_cd's weights, in the order D, C, B, A.
 _RANK_WEIGHTS = [0.0, 0.0, CONTEXT_WEIGHT, 1.0]
 _OWN_WORDS = "search_text :"
+# A vector is stored only for an item of the same user; storing it again renumbers it (a cached index reloads).
+_UPSERT_VECTOR = (
+    "INSERT INTO memory_vectors (item_id, user_id, model, vector) "
+    "SELECT id, user_id, %s, %s FROM memory_items WHERE id = %s AND user_id = %s "
+    "ON CONFLICT (item_id) DO UPDATE SET model = excluded.model, vector = excluded.vector, "
+    "seq = nextval('memory_vectors_seq')"
+)
+_UPSERT_VECTOR_AND_EMBEDDING = (
+    "INSERT INTO memory_vectors (item_id, user_id, model, vector, embedding) "
+    "SELECT id, user_id, %s, %s, %s::float4[]::vector FROM memory_items WHERE id = %s AND user_id = %s "
+    "ON CONFLICT (item_id) DO UPDATE SET model = excluded.model, vector = excluded.vector, "
+    "embedding = excluded.embedding, seq = nextval('memory_vectors_seq')"
+)
 
 
 def _item(row: Sequence[object]) -> MemoryItem:
@@ -63,8 +78,9 @@ def tsquery_from_fts5(match: str) -> str:
 
 
 class PostgresMemory:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, vector_search: PostgresVectorSearch | None = None) -> None:
         self.db = db
+        self.vector_search = vector_search  # set where the schema has pgvector's column
 
     async def add(self, user_id: str, items: Sequence[NewMemory]) -> list[MemoryItem]:
         now = now_utc()
@@ -246,13 +262,11 @@ class PostgresMemory:
             # seen row n never misses a smaller one committed later (the index loads only rows after n).
             await con.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(f"vectors:{user_id}"),))
             async with con.cursor() as cur:
-                await cur.executemany(
-                    "INSERT INTO memory_vectors (item_id, user_id, model, vector) "
-                    "SELECT id, user_id, %s, %s FROM memory_items WHERE id = %s AND user_id = %s "
-                    "ON CONFLICT (item_id) DO UPDATE SET model = excluded.model, vector = excluded.vector, "
-                    "seq = nextval('memory_vectors_seq')",
-                    [(model, blob, item_id, user_id) for item_id, blob in vectors],
-                )
+                if self.vector_search is None:
+                    await cur.executemany(_UPSERT_VECTOR, [(model, blob, i, user_id) for i, blob in vectors])
+                else:  # the searchable copy is written beside the bytes (vectors.py)
+                    await cur.executemany(_UPSERT_VECTOR_AND_EMBEDDING,
+                                          [(model, blob, floats(blob), i, user_id) for i, blob in vectors])
 
     async def vectors(self, user_id: str, model: str, after: int = 0) -> list[tuple[int, str, bytes]]:
         async with self.db.transaction() as con:

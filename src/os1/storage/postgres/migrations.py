@@ -7,17 +7,27 @@ Differences from the SQLite schema, and why:
 - ids are ``TEXT COLLATE "C"``: prefixed ULIDs must sort bytewise (by time), whatever the database locale;
 - times are ``timestamptz`` (SQLite keeps UTC ISO strings that sort as text);
 - history and memory search use a stored ``tsvector`` with a GIN index instead of FTS5 tables and triggers;
-- rows that SQLite orders by ``rowid`` (vectors, entities) carry an explicit sequence number.
+- rows that SQLite orders by ``rowid`` (vectors, entities) carry an explicit sequence number;
+- where pgvector is installed, vectors also get a ``vector`` column and are searched in the database.
+
+A migration is SQL text, or a function of the connection where it depends on the server (run in the same
+transaction as the version bump).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import psycopg
+
+from os1.storage.postgres.vectors import add_native_vectors
 
 # Any fixed number: the key of the advisory lock that serialises migrations across processes.
 _MIGRATION_LOCK = 0x05_1_0_5_1
 
-MIGRATIONS: tuple[str, ...] = (
+Migration = str | Callable[[psycopg.Connection], None]
+
+MIGRATIONS: tuple[Migration, ...] = (
     # 1: users, profiles, conversations, messages (with their full-text vector), care events
     """
     CREATE TABLE users (
@@ -189,6 +199,8 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX auth_tokens_user ON auth_tokens(user_id, kind, id);
     """,
+    # 4: a searchable pgvector copy of each memory vector, where the extension is available
+    add_native_vectors,
 )
 
 LATEST = len(MIGRATIONS)
@@ -216,7 +228,11 @@ def migrate(con: psycopg.Connection, target: int = LATEST) -> int:
     try:
         while (version := current_version(con)) < target:  # another process may have migrated meanwhile
             with con.transaction():
-                con.execute(MIGRATIONS[version].encode())  # bytes: a whole script in one simple-protocol call
+                step = MIGRATIONS[version]
+                if isinstance(step, str):
+                    con.execute(step.encode())  # bytes: a whole script in one simple-protocol call
+                else:
+                    step(con)
                 con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
                 con.execute("DELETE FROM schema_version")
                 con.execute("INSERT INTO schema_version VALUES (%s)", (version + 1,))

@@ -35,12 +35,15 @@ from os1.storage.postgres.migrations import LATEST, migrate
 from os1.storage.postgres.persona import PostgresJournal, PostgresPersona
 from os1.storage.postgres.pool import Database
 from os1.storage.postgres.util import lock_key, now_utc
+from os1.storage.postgres.vectors import PostgresVectorSearch, has_native_vectors
 
 LOCAL_USER_NAME = "local"
 
 
 class PostgresStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, native_vectors: bool = False) -> None:
+        """``native_vectors``: the schema has pgvector's column (``has_native_vectors``), so memory vectors
+        are searched in the database."""
         self.db = db
         self.users: UserRepo = _Users(db)
         self.accounts: AccountRepo = PostgresAccounts(db)
@@ -49,7 +52,7 @@ class PostgresStore:
         self.messages: MessageRepo = _Messages(db)
         self.care_events: CareEventRepo = _CareEvents(db)
         self.affect: AffectRepo = PostgresAffect(db)
-        self.memory: MemoryRepo = PostgresMemory(db)
+        self.memory: MemoryRepo = PostgresMemory(db, PostgresVectorSearch(db) if native_vectors else None)
         self.persona: PersonaRepo = PostgresPersona(db)
         self.journal: JournalRepo = PostgresJournal(db)
 
@@ -67,10 +70,11 @@ def open_store(url: str, *, recover: bool = True) -> PostgresStore:
                                    "upgrade OS1")
             if recover:
                 recover_interrupted(con)
+            native_vectors = has_native_vectors(con)
     except psycopg.Error as exc:
         raise StorageError(f"cannot open the database at {safe_url(url)}: {exc}",
                            "check database_url and that PostgreSQL is running") from exc
-    return PostgresStore(Database(url))
+    return PostgresStore(Database(url), native_vectors=native_vectors)
 
 
 def recover_interrupted(con: psycopg.Connection) -> int:

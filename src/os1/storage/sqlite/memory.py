@@ -49,6 +49,7 @@ def _marks(values: Sequence[object]) -> str:
 class SQLiteMemory:
     def __init__(self, con: sqlite3.Connection) -> None:
         self.con = con
+        self.vector_search = None  # the memory layer's numpy index searches the stored bytes (faster here)
 
     async def add(self, user_id: str, items: Sequence[NewMemory]) -> list[MemoryItem]:
         now = now_utc()
