@@ -16,7 +16,7 @@ import pytest
 import uvicorn
 
 from os1.server import create_app
-from os1.server.limits import MAX_BODY_BYTES
+from os1.server.lean_ws import uvicorn_options
 from os1.testing import ScriptedLLM
 from tests.unit.server_kit import settings_for
 
@@ -49,7 +49,7 @@ def serving(home: Path, replies: list[str], **overrides: Any) -> Iterator[str]:
     """The app on uvicorn in a thread, as `os1 serve` runs it; yields its base URL."""
     app = create_app(settings_for(home, **overrides), llm=ScriptedLLM(replies, delay_s=0.05))
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws_max_size=MAX_BODY_BYTES)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **uvicorn_options())
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -22,7 +22,7 @@ def serve(
     import uvicorn
 
     from os1.server import check_bind, create_app
-    from os1.server.limits import MAX_BODY_BYTES
+    from os1.server.lean_ws import uvicorn_options
 
     settings = get_settings()
     check_bind(host, settings)  # before the model loads: a refused start should be instant
@@ -30,11 +30,7 @@ def serve(
     mode = "no login (local mode)" if settings.server_auth == "none" else "accounts"
     console.print(f"os1 serve on http://{host}:{port} ({mode}); API spec at /openapi.json")
     _raise_open_files_limit()
-    # Each connection is a file: a deep accept backlog and no concurrency cap let thousands connect at once.
-    # No permessage-deflate: its zlib state was ~45 KB of every idle connection's ~75 KB
-    # (bench/concurrency.py), and the events are short text.
-    uvicorn.run(app, host=host, port=port, log_level="warning", ws_max_size=MAX_BODY_BYTES, backlog=8192,
-                limit_concurrency=None, ws_per_message_deflate=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning", **uvicorn_options())
 
 
 def _raise_open_files_limit() -> None:

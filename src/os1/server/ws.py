@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.types import Scope
 
 from os1.core.errors import OS1Error
 from os1.core.ids import new_id
@@ -19,17 +20,23 @@ from os1.server.state import ServerState, state_of
 from os1.server.voice_ws import VoiceChannel
 
 router = APIRouter()
+PATH = "/v1/realtime"
 AUTH_TIMEOUT_S = 10.0  # a connection that does not say who it is within this long is closed
 POLICY_VIOLATION = 1008
 
 
-@router.websocket("/v1/realtime")
+@router.websocket(PATH)
 async def realtime(ws: WebSocket) -> None:
     await ws.accept()
     state = state_of(ws)
     user_id = await _authenticate(ws, state)
     if user_id is not None:
         await Conversation(ws, state, user_id).run()
+
+
+def is_realtime(scope: Scope) -> bool:
+    """A socket for ``realtime``: the app takes these straight there (app.OS1App)."""
+    return bool(scope["type"] == "websocket" and scope["path"] == scope.get("root_path", "") + PATH)
 
 
 async def _authenticate(ws: WebSocket, state: ServerState) -> str | None:
@@ -62,13 +69,22 @@ async def _send_quietly(ws: WebSocket, event: dict[str, Any]) -> None:
 class Conversation:
     """One connection: queued user text, at most one response running, cancellable at any delta."""
 
+    __slots__ = ("_sending", "_voice", "pending", "response", "state", "user_id", "ws")
+
     def __init__(self, ws: WebSocket, state: ServerState, user_id: str) -> None:
         self.ws, self.state, self.user_id = ws, state, user_id
         self.pending: list[str] = []
         self.response: asyncio.Task[None] | None = None
         self._sending = asyncio.Lock()  # the reader and the running response both send: one frame at a time
-        self.voice = VoiceChannel(state.settings, lambda: state.sessions.current(user_id),
-                                  state.sessions.turn(user_id), self._send_quietly)
+        self._voice: VoiceChannel | None = None  # made at the first audio event: an idle socket holds none
+
+    @property
+    def voice(self) -> VoiceChannel:
+        if self._voice is None:
+            state, user_id = self.state, self.user_id
+            self._voice = VoiceChannel(state.settings, lambda: state.sessions.current(user_id),
+                                       state.sessions.turn(user_id), self._send_quietly)
+        return self._voice
 
     async def _send(self, event: dict[str, Any]) -> None:
         async with self._sending:
@@ -87,7 +103,8 @@ class Conversation:
             pass
         finally:
             await self._cancel_response()
-            await self.voice.shutdown()
+            if self._voice is not None:
+                await self._voice.shutdown()
 
     async def _receive(self) -> dict[str, Any] | None:
         raw = await self.ws.receive_text()
@@ -112,8 +129,8 @@ class Conversation:
             "input_text": self._input_text,
             "response.create": self._response_create,
             "response.cancel": self._response_cancel,
-            "input_audio_buffer.append": self.voice.append,
-            "conversation.item.truncate": self.voice.truncate,
+            "input_audio_buffer.append": self._audio_append,
+            "conversation.item.truncate": self._audio_truncate,
         }.get(event["type"])
         if handler is None:
             await self._send(_error("unknown_event", f"unknown event type {event['type']!r}"))
@@ -123,6 +140,12 @@ class Conversation:
         except OS1Error as exc:
             await self._send(_error(status_of(exc)[1], exc.one_line()))
 
+    async def _audio_append(self, event: dict[str, Any]) -> None:
+        await self.voice.append(event)
+
+    async def _audio_truncate(self, event: dict[str, Any]) -> None:
+        await self.voice.truncate(event)
+
     async def _session_update(self, event: dict[str, Any]) -> None:
         """``session.conversation``: "new", or the id of one of the caller's conversations."""
         if self._busy():
@@ -130,7 +153,8 @@ class Conversation:
             return
         conversation = (event.get("session") or {}).get("conversation")
         if isinstance(conversation, str):
-            await self.voice.aclose()  # the voice speaks in one conversation: the next append opens the new one
+            if self._voice is not None:
+                await self._voice.aclose()  # the voice speaks in one conversation: the next append opens anew
             await self.state.sessions.switch(self.user_id, conversation)
         await self._send_session("session.updated")
 
@@ -160,7 +184,7 @@ class Conversation:
         self.response = asyncio.create_task(self._respond(new_id("resp"), text))
 
     async def _response_cancel(self, event: dict[str, Any]) -> None:
-        if await self.voice.cancel():
+        if self._voice is not None and await self._voice.cancel():
             return
         if not self._busy():
             await self._send(_error("response_cancel_not_active", "no response is running"))
