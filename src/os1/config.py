@@ -121,6 +121,11 @@ class Settings(BaseSettings):
     voice_tts: Literal["hibari", "piper", "flite", "espeak-ng"] = Field(
         "hibari", description="the OS's voice: hibari (packaged), piper (extra, GPL), flite or espeak-ng (if installed)"
     )
+    voice_echo_cancel: Literal["auto", "livekit", "off"] = Field(
+        "auto",
+        description="remove the OS's own voice from the microphone (`os1 talk`, `os1 serve` audio): livekit "
+        "(WebRTC AEC3), auto (livekit when installed) or off (only the barge-in gate)",
+    )
     endpoint_silence_ms: int = Field(
         600, ge=200, le=3000, description="silence that ends your turn in `os1 talk` (longer after unfinished words)"
     )
@@ -131,6 +136,10 @@ class Settings(BaseSettings):
     barge_in_ms: int = Field(
         160, ge=64, le=2000,
         description="strong speech that interrupts the OS in `os1 talk` (its voice is held after 64 ms already)",
+    )
+    partial_transcript_ms: int = Field(
+        640, ge=0, le=10000,
+        description="while you speak, transcribe your words so far this often (live captions, a head start; 0: off)",
     )
 
     @field_validator("home", mode="before")

@@ -89,8 +89,10 @@ def test_turn_settings_reach_the_turn_taker(monkeypatch: pytest.MonkeyPatch) -> 
 
     monkeypatch.setenv("OS1_ENDPOINT_COMPLETE_MS", "448")
     monkeypatch.setenv("OS1_BARGE_IN_MS", "192")
+    monkeypatch.setenv("OS1_PARTIAL_TRANSCRIPT_MS", "0")
     config = turn_config(load_settings())
     assert (config.endpoint_silence_ms, config.complete_silence_ms, config.barge_in_ms) == (600, 448, 192)
+    assert config.partial_ms == 0
     monkeypatch.setenv("OS1_ENDPOINT_COMPLETE_MS", "900")  # never longer than the wait for unjudged words
     assert turn_config(load_settings()).complete_silence_ms == 600
 

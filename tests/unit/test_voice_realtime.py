@@ -19,7 +19,7 @@ from os1.storage.sqlite import SQLiteStore
 from os1.testing import EnergyVAD, ScriptedLLM, ScriptedSTT, ToneTTS, tone
 from os1.voice.audio import SPEECH_RATE, Audio, silence
 from os1.voice.stream import PlaybackBuffer
-from os1.voice.turns import TurnState
+from os1.voice.turns import TurnConfig, TurnState
 
 CHUNK = SPEECH_RATE // 50  # 20 ms
 WORD_S = 0.25
@@ -53,13 +53,14 @@ class GatedLLM(ScriptedLLM):
 class Rig:
     """A conversation, its speaker and what it captioned."""
 
-    def __init__(self, session: Session, heard: list[str]) -> None:
+    def __init__(self, session: Session, heard: list[str], partial_ms: int = 0) -> None:
         self.speaker = PlaybackBuffer(SPEECH_RATE)
         self.captions: list[Caption] = []
         self.turns: list[TurnMarks] = []
         voices = Voices(EnergyVAD(), ScriptedSTT(heard), ToneTTS(WORD_S))
-        self.conversation = RealtimeConversation(session, voices, self.speaker, captions=self.captions.append,
-                                                 on_turn=self.turns.append)
+        # Partial hypotheses are off unless a test is about them: each one takes a line of the STT's script.
+        self.conversation = RealtimeConversation(session, voices, self.speaker, TurnConfig(partial_ms=partial_ms),
+                                                 captions=self.captions.append, on_turn=self.turns.append)
 
     async def feed(self, audio: Audio) -> None:
         for i in range(0, len(audio.samples), CHUNK):
@@ -241,3 +242,20 @@ async def test_a_short_burst_holds_the_voice_and_lets_it_go_on(store: SQLiteStor
     await rig.feed_until(lambda: rig.state is TurnState.LISTENING)
     reply = (await session.history())[-1]  # played out to the end: the held part was not lost
     assert (reply.content, reply.status) == (f"{FIRST} {REST}", MessageStatus.COMPLETE)
+
+
+async def test_the_words_so_far_are_captioned_and_read_ahead_while_the_user_speaks(store: SQLiteStore) -> None:
+    llm = ScriptedLLM(["Once upon a time."])
+    session = await open_session(store, llm)
+    rig = Rig(session, ["Tell me", "Tell me a story."], partial_ms=640)
+    await rig.feed(silence(0.3))
+    await rig.feed(tone(1.0))  # still speaking: a partial at 640 ms of speech
+    for _ in range(20):
+        await asyncio.sleep(0)  # let the partial's transcription and read-ahead run
+    assert [(c.text, c.partial) for c in rig.captions] == [("Tell me", True)]
+    assert any(m[-1].content == "Tell me" for m in llm.warmed)  # the model read the words so far
+    assert await session.history() == []  # nothing stored until the turn ends
+    await rig.feed_until(lambda: bool(rig.turns) and rig.turns[0].ended)
+    assert [(c.speaker, c.text, c.partial) for c in rig.captions][-2:] == [
+        ("you", "Tell me a story.", False), ("os", "Once upon a time.", False)]
+    assert [m.content for m in await session.history()] == ["Tell me a story.", "Once upon a time."]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from os1.voice.playback import PlaybackLedger
@@ -11,6 +13,7 @@ from os1.voice.turns import (
     CancelSpeculation,
     DuckPlayback,
     EndOfTurn,
+    Partial,
     Pause,
     ResumePlayback,
     Speculate,
@@ -359,3 +362,43 @@ def test_a_slow_gate_still_confirms_a_barge_in_after_the_duck() -> None:
     taker.config = TurnConfig(barge_in_ms=CONFIG.duck_timeout_ms * 2)
     actions = clock.feed(0.95, taker.config.barge_in_ms)
     assert [type(a) for a in actions] == [DuckPlayback, StopPlayback, UserStarted]
+
+
+def partials(clock: Clock) -> list[tuple[int, Partial]]:
+    return [(t, a) for t, a in clock.actions if isinstance(a, Partial)]
+
+
+def test_long_speech_asks_for_partial_words_at_a_steady_pace() -> None:
+    _, clock = speaking_user()  # speech from 320 ms
+    clock.feed(0.9, 2000)
+    got = partials(clock)
+    assert [a.start_ms for _, a in got] == [320] * len(got)
+    assert [a.end_ms for _, a in got] == [t for t, _ in got]  # up to the frame that asked
+    gaps = [b - a for (a, _), (b, _) in itertools.pairwise(got)]
+    assert len(got) >= 3 and all(CONFIG.partial_ms <= g < CONFIG.partial_ms + FRAME for g in gaps)
+    assert got[0][0] - 320 >= CONFIG.partial_ms
+
+
+def test_no_partials_in_silence_or_while_the_os_speaks() -> None:
+    taker, clock = os_speaking()
+    before = len(partials(clock))
+    clock.feed(0.0, 2000)
+    clock.feed(0.6, 2000)  # the OS's own voice coming back: weak, never the user
+    assert len(partials(clock)) == before
+    assert state(taker) is TurnState.OS_SPEAKING
+
+
+def test_partials_can_be_turned_off() -> None:
+    taker = TurnTaker(TurnConfig(partial_ms=0))
+    clock = Clock(taker)
+    clock.feed(0.9, 3000)
+    assert state(taker) is TurnState.USER_SPEAKING and partials(clock) == []
+
+
+def test_a_new_utterance_counts_its_partials_from_its_own_start() -> None:
+    taker, clock = speaking_user()
+    clock.feed(0.0, 1000)  # endpoint
+    taker.reply_failed()
+    clock.feed(0.9, CONFIG.partial_ms + 2 * FRAME)
+    last = partials(clock)[-1][1]
+    assert last.start_ms > 960 and last.end_ms - last.start_ms >= CONFIG.partial_ms

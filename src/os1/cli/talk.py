@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from os1.cli.common import console, fail, get_settings
 from os1.cli.render import loading
@@ -19,6 +20,7 @@ from os1.engine.live import PushToTalk, SoundCard
 from os1.engine.realtime import RealtimeConversation
 from os1.engine.runtime import Companion
 from os1.engine.voice import Caption, VoiceConversation, Voices, open_voices, turn_config
+from os1.voice import create_echo_canceller
 from os1.voice.audio import Audio, read_wav, write_wav
 from os1.voice.devices import sounddevice_module
 from os1.voice.stream import PlaybackBuffer
@@ -82,13 +84,14 @@ async def _converse_live(companion: Companion, settings: Settings, sounddevice: 
     session = await companion.open_session(new_conversation=new)
     name = session.profile.identity.name if session.profile.identity else "OS1"
     speaker = PlaybackBuffer(voices.tts.rate)
+    echo = create_echo_canceller(settings.voice_echo_cancel)
     conversation = RealtimeConversation(session, voices, speaker, turn_config(settings),
                                         captions=lambda c: show(c, name))
     if gate.enabled:
         _toggle_on_enter(gate)
     console.print("[dim]listening — speak any time" + (" after Enter" if gate.enabled else "") + "; Ctrl-C ends[/]")
     try:
-        await conversation.run(SoundCard(sounddevice, speaker, gate).chunks())
+        await conversation.run(SoundCard(sounddevice, speaker, gate, echo).chunks())
     finally:
         await session.aclose()
 
@@ -103,6 +106,22 @@ def _toggle_on_enter(gate: PushToTalk) -> None:
 
 
 def show(caption: Caption, name: str) -> None:
+    if caption.partial:
+        show_partial(caption.text)
+        return
+    if console.is_terminal:
+        console.file.write("\r\x1b[2K")  # the partial line, if any, gives way to the whole utterance
     who = "[bold cyan]you:[/]" if caption.speaker == "you" else f"[bold magenta]{name}:[/]"
     cut = " [dim](interrupted)[/]" if caption.interrupted else ""
     console.print(f"{who} {caption.text}{cut}", soft_wrap=True, highlight=False)
+
+
+def show_partial(text: str) -> None:
+    """The user's words so far, on one line that the next one overwrites (only on a terminal: a log or a
+    pipe gets whole utterances only). The newest words matter most, so a long line loses its start."""
+    if not console.is_terminal:
+        return
+    room = max(10, console.width - 8)
+    tail = text if len(text) <= room else "…" + text[-room + 1:]
+    console.file.write("\r\x1b[2K")
+    console.print(f"[dim cyan]you: {escape(tail)}[/]", end="", highlight=False, no_wrap=True, crop=True)

@@ -13,6 +13,7 @@ import httpx
 from os1.config import Settings
 from os1.llm.catalog import find_model, is_available, local_path
 from os1.storage.sqlite.migrations import LATEST
+from os1.voice import livekit_installed
 
 MIN_FREE_BYTES = 1 << 30
 
@@ -26,7 +27,7 @@ class Check:
 
 
 def run_checks(settings: Settings) -> list[Check]:
-    checks = [_python(), _home(settings), _database(settings), _runtime(), _model(settings)]
+    checks = [_python(), _home(settings), _database(settings), _runtime(), _model(settings), _echo(settings)]
     if settings.llm_backend == "openai":
         checks.append(_openai(settings))
     return checks
@@ -103,6 +104,15 @@ def _runtime() -> Check:
     if importlib.util.find_spec("xllamacpp") is None:
         return Check("llm runtime", False, "xllamacpp is missing", "run `bash scripts/install.sh`")
     return Check("llm runtime", True, "xllamacpp")
+
+
+def _echo(settings: Settings) -> Check:
+    if settings.voice_echo_cancel == "off":
+        return Check("echo cancellation", True, "off (only the barge-in gate keeps the OS from hearing itself)")
+    if not livekit_installed():
+        return Check("echo cancellation", False, "livekit is missing: the OS may hear itself through the speakers",
+                     "run `bash scripts/install.sh`, or `os1 config set voice_echo_cancel off`")
+    return Check("echo cancellation", True, "livekit (WebRTC AEC3)")
 
 
 def _model(settings: Settings) -> Check:

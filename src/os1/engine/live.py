@@ -1,5 +1,7 @@
 """The sound card for live `os1 talk`: the microphone's 20 ms blocks into the real-time conversation, and
-the speaker's callback pulling from its PlaybackBuffer. Push-to-talk mutes the microphone between presses."""
+the speaker's callback pulling from its PlaybackBuffer. What the speaker plays is the echo canceller's
+reference and the microphone goes through it before anything listens. Push-to-talk mutes the microphone
+between presses."""
 
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ from typing import Any
 import numpy as np
 
 from os1.core.errors import BackendError
-from os1.voice.audio import SPEECH_RATE, Samples
+from os1.voice.audio import SPEECH_RATE, Audio, Samples
 from os1.voice.devices import FILE_MODE
+from os1.voice.echo import EchoCanceller, NoEchoCanceller
 from os1.voice.stream import PlaybackBuffer
 
 BLOCK_MS = 20
@@ -36,10 +39,12 @@ class PushToTalk:
 class SoundCard:
     """``sounddevice`` (passed in, so tests can give a fake) streams: 16 kHz mono in, the voice's rate out."""
 
-    def __init__(self, sounddevice: Any, speaker: PlaybackBuffer, push_to_talk: PushToTalk | None = None) -> None:
+    def __init__(self, sounddevice: Any, speaker: PlaybackBuffer, push_to_talk: PushToTalk | None = None,
+                 echo: EchoCanceller | None = None) -> None:
         self.sd = sounddevice
         self.speaker = speaker
         self.push_to_talk = push_to_talk or PushToTalk(enabled=False)
+        self.echo = echo or NoEchoCanceller()
 
     async def chunks(self) -> AsyncIterator[Samples]:
         """The microphone, 20 ms at a time, until the caller stops iterating; the speaker plays meanwhile."""
@@ -51,11 +56,16 @@ class SoundCard:
             loop.call_soon_threadsafe(heard.put_nowait, np.array(indata[:, 0], np.float32))
 
         def on_output(outdata: Any, frames: int, when: Any, status: Any) -> None:
-            outdata[:, 0] = self.speaker.pull(frames)
+            played = self.speaker.pull(frames)
+            outdata[:, 0] = played
+            self.echo.played(Audio(played, self.speaker.rate))  # silence too: the reference never skips
 
         with self._open(on_input, on_output):
             while True:
-                yield self.push_to_talk.gate(await heard.get())
+                # The canceller runs here on the event loop, not in the card's thread: a 20 ms block costs it
+                # well under a millisecond, and the card's callbacks must return at once.
+                cleaned = self.echo.captured(Audio(await heard.get(), SPEECH_RATE)).samples
+                yield self.push_to_talk.gate(cleaned)
 
     def _open(self, on_input: Any, on_output: Any) -> Any:
         from contextlib import ExitStack

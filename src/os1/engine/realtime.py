@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from os1.core.errors import OS1Error
 from os1.engine.session import Session
-from os1.engine.voice import Caption, CaptionSink, SpokenReply, VoiceConversation, Voices
+from os1.engine.voice import PAD_MS, Caption, CaptionSink, SpokenReply, VoiceConversation, Voices
 from os1.voice.audio import SPEECH_RATE, Audio, Samples
 from os1.voice.stream import FrameBlocker, PlaybackBuffer
 from os1.voice.turns import (
@@ -29,6 +29,7 @@ from os1.voice.turns import (
     CancelSpeculation,
     DuckPlayback,
     EndOfTurn,
+    Partial,
     Pause,
     ResumePlayback,
     Speculate,
@@ -89,6 +90,7 @@ class RealtimeConversation(VoiceConversation):
         self._heard_samples = 0
         self._warming: asyncio.Task[None] | None = None
         self._pause_words: tuple[Pause, asyncio.Task[str]] | None = None  # the latest pause's transcription
+        self._partial_words: asyncio.Task[None] | None = None  # a partial hypothesis being made
         self._speculation: tuple[str, asyncio.Task[None]] | None = None  # words the model is reading ahead
         self.false_ducks = 0  # playback held for speech that did not turn out to be a barge-in
 
@@ -104,7 +106,8 @@ class RealtimeConversation(VoiceConversation):
                 await self.hear(chunk)
         finally:
             await self._end_reply(self.now_ms)  # the microphone closed: the OS stops too
-            tasks = [self._warming, *(pair[1] for pair in (self._pause_words, self._speculation) if pair)]
+            tasks = [self._warming, self._partial_words,
+                     *(pair[1] for pair in (self._pause_words, self._speculation) if pair)]
             for task in filter(None, tasks):
                 task.cancel()
             await asyncio.gather(*filter(None, tasks), return_exceptions=True)
@@ -130,6 +133,8 @@ class RealtimeConversation(VoiceConversation):
     async def _act(self, action: Action, now_ms: int) -> None:
         if isinstance(action, Pause):
             self._transcribe_pause(action)
+        elif isinstance(action, Partial):
+            self._hear_partial(action)
         elif isinstance(action, Speculate):
             self._speculate(action.text)
         elif isinstance(action, CancelSpeculation):
@@ -157,6 +162,28 @@ class RealtimeConversation(VoiceConversation):
             return text
 
         self._pause_words = (pause, asyncio.create_task(words()))
+
+    def _hear_partial(self, partial: Partial) -> None:
+        """Transcribe the words so far in the background, one pass at a time (a partial asked for while one
+        is being made, or while the pause's is, is skipped rather than queued: Whisper is shared)."""
+        busy = [self._partial_words, self._pause_words[1] if self._pause_words else None]
+        if any(task is not None and not task.done() for task in busy):
+            return
+        self._partial_words = asyncio.create_task(self._partial_pass(partial))
+
+    async def _partial_pass(self, partial: Partial) -> None:
+        """Caption the words so far, and let the model read them: most of the final prompt is then in its
+        cache before the user stops, and the pause's read-ahead only has the last words left to read."""
+        try:
+            text = await self.voices.stt.transcribe(self._tape.cut(partial.start_ms - PAD_MS, partial.end_ms))
+        except OS1Error as exc:  # only a caption and a head start are lost; the final transcript will say
+            log.warning("partial transcript failed: %s", exc.one_line())
+            return
+        if not text.strip() or self.turns.state is not TurnState.USER_SPEAKING:
+            return  # silence after all, or the turn ended while Whisper worked
+        self.captions(Caption("you", text, partial=True))
+        if self._speculation is None:  # once the pause's read-ahead runs, the partial's is moot
+            await self._read_ahead(text)
 
     def _speculate(self, text: str) -> None:
         """Let the model read the prompt ``text`` would get while the endpoint is still undecided. Only the

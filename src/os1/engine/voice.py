@@ -55,6 +55,7 @@ class Caption:
     speaker: str  # "you" or "os"
     text: str
     interrupted: bool = False
+    partial: bool = False  # the user's words so far, while they are still speaking (a later caption replaces it)
 
 
 CaptionSink = Callable[[Caption], None]
@@ -69,7 +70,7 @@ def open_voices(settings: Settings) -> Voices:
 def turn_config(settings: Settings) -> TurnConfig:
     return TurnConfig(endpoint_silence_ms=settings.endpoint_silence_ms,
                       complete_silence_ms=min(settings.endpoint_complete_ms, settings.endpoint_silence_ms),
-                      barge_in_ms=settings.barge_in_ms)
+                      barge_in_ms=settings.barge_in_ms, partial_ms=settings.partial_transcript_ms)
 
 
 class SpokenReply:
@@ -225,8 +226,9 @@ class VoiceConversation:
             self._player.release(now_ms)
         elif isinstance(action, StopPlayback):
             await self._end_reply(action.at_ms)
-        # UserStarted and Speculate need nothing here; CancelReply and CancelSpeculation cannot happen: replies
-        # are ready at once in file mode, and nothing is speculated.
+        # UserStarted, Partial and Speculate need nothing here (file mode captions whole utterances only);
+        # CancelReply and CancelSpeculation cannot happen: replies are ready at once in file mode, and
+        # nothing is speculated.
 
     async def _transcribe(self, start_ms: int, end_ms: int) -> str:
         """The words from ``start_ms`` to ``end_ms``. The transcript made at the pause is reused when the

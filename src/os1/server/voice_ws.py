@@ -7,6 +7,11 @@ The client plays the audio, so the server cannot see it played; it sends it pace
 (the client streams its microphone continuously, silence included), at most ``LEAD_MS`` ahead, and takes
 what left more than that long ago as heard. A client that knows better says so with
 ``conversation.item.truncate`` (``audio_end_ms``) while the reply is still running.
+
+The browser cancels its own echo (``getUserMedia``'s ``echoCancellation``), but other clients may not, so the
+server cancels it too: the voice it sends is the reference, released at the microphone's pace (the client
+plays it as it comes, ``LEAD_MS`` at most after it left), and each connection's microphone goes through its
+own canceller, made with the connection's voice and asleep (nearly free) while the OS is silent.
 """
 
 from __future__ import annotations
@@ -27,10 +32,11 @@ from os1.core.ids import new_id
 from os1.engine.realtime import RealtimeConversation
 from os1.engine.session import Session
 from os1.engine.voice import PAD_MS, SpokenReply, Voices, turn_config
-from os1.voice import create_stt, create_tts, create_vad
-from os1.voice.audio import SPEECH_RATE, Samples
+from os1.voice import create_echo_canceller, create_stt, create_tts, create_vad
+from os1.voice.audio import SPEECH_RATE, Audio, Samples
 from os1.voice.base import STT, TTS
 from os1.voice.chunker import SentenceChunker
+from os1.voice.echo import EchoCanceller, NoEchoCanceller
 from os1.voice.stream import PlaybackBuffer
 from os1.voice.turns import Action, EndOfTurn, UserStarted
 
@@ -129,10 +135,11 @@ class SocketVoice(RealtimeConversation):
     """One connection's spoken conversation: the engine's, with events emitted at its edges."""
 
     def __init__(self, session: Session, voices: Voices, settings: Settings, emit: Emit,
-                 turn_lock: asyncio.Lock) -> None:
+                 turn_lock: asyncio.Lock, echo: EchoCanceller | None = None) -> None:
         self.socket_speaker = SocketSpeaker()
         super().__init__(session, voices, self.socket_speaker, turn_config(settings))
         self.emit, self.turn_lock = emit, turn_lock
+        self.echo = echo or NoEchoCanceller()
         self.response_id: str | None = None
         self._item_id = new_id("item")
         self._mic: asyncio.Queue[Samples | None] = asyncio.Queue()
@@ -150,13 +157,14 @@ class SocketVoice(RealtimeConversation):
         await asyncio.gather(self._task, return_exceptions=True)
 
     async def hear(self, chunk: Samples) -> None:
-        await super().hear(chunk)
+        await super().hear(self.echo.captured(Audio(chunk, INPUT_RATE)).samples)
         # Older audio can never be part of an utterance that is accepted: a long session keeps only this.
         self._tape.forget_before(self.now_ms - MAX_UTTERANCE_S * 1000 - 2 * PAD_MS)
         audio = self.socket_speaker.due(len(chunk))
         if len(audio) and self.response_id is not None:
             self.emit({"type": "response.output_audio.delta", "response_id": self.response_id,
                        "delta": encode_pcm16(audio)})
+            self.echo.played(Audio(audio, OUTPUT_RATE))
 
     async def _act(self, action: Action, now_ms: int) -> None:
         if isinstance(action, UserStarted):
@@ -193,6 +201,7 @@ class SocketVoice(RealtimeConversation):
     async def _end_reply(self, now_ms: int) -> None:
         reply, response_id = self._reply, self.response_id
         await super()._end_reply(now_ms)
+        self.echo.playback_stopped()  # a client stops playing at a barge-in or a cancel, dropping what it had
         if reply is None or response_id is None:
             return
         self.response_id = None
@@ -250,8 +259,10 @@ class VoiceChannel:
             return
         if self.voice is None:
             voices = await open_socket_voices(self.settings)
+            # Off the event loop: the first one loads livekit's library (a few hundred milliseconds).
+            echo = await asyncio.to_thread(create_echo_canceller, self.settings.voice_echo_cancel, LEAD_MS)
             self.voice = SocketVoice(await self._open_session(), voices, self.settings, self._outbox.put_nowait,
-                                     self._turn_lock)
+                                     self._turn_lock, echo)
         self.voice.append(samples)
 
     async def truncate(self, event: Event) -> None:

@@ -10,10 +10,12 @@ timeline), so tests and file mode can use a simulated clock.
         |                      |   +---------------------------+   | user speaks again:       | strong, long speech:
         +----- reply_finished / reply_failed ------------------+   | CancelReply              | StopPlayback (barge-in)
 
-Inside user_speaking: a Pause asks for the transcript so far; when it comes (``on_transcript``) the machine
-says Speculate (the reply's prompt can be read ahead), CancelSpeculation if the user speaks on, and the
-EndOfTurn says whether it ends the speculated words. The endpoint is short after complete-sounding words,
-long after unfinished ones, and in between while the transcript has not come: it never waits for one.
+Inside user_speaking: every ``partial_ms`` of speech a Partial asks for the words so far (live captions,
+and the model may start reading them while the user is still talking); a Pause asks for the transcript
+so far; when it comes (``on_transcript``) the machine says Speculate (the reply's prompt can be read
+ahead), CancelSpeculation if the user speaks on, and the EndOfTurn says whether it ends the speculated
+words. The endpoint is short after complete-sounding words, long after unfinished ones, and in between
+while the transcript has not come: it never waits for one.
 Inside os_speaking: a few strong frames DuckPlayback (provisional, audible at once); ResumePlayback when
 the run stops short of the barge-in gate, StopPlayback when it reaches it.
 """
@@ -42,6 +44,15 @@ class UserStarted:
 @dataclass(frozen=True, slots=True)
 class Pause:
     """The user paused: transcribe what was said so far and report it with ``on_transcript``."""
+
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Partial:
+    """The user is still speaking: the words from ``start_ms`` to ``end_ms`` are worth transcribing (a partial
+    hypothesis). Nothing comes back to the machine: partials only caption and warm the model."""
 
     start_ms: int
     end_ms: int
@@ -97,7 +108,7 @@ class ResumePlayback:
     """The speech that ducked the OS's voice stopped short of a barge-in: go on where it was held."""
 
 
-Action = (UserStarted | Pause | Speculate | CancelSpeculation | EndOfTurn | CancelReply | DuckPlayback
+Action = (UserStarted | Partial | Pause | Speculate | CancelSpeculation | EndOfTurn | CancelReply | DuckPlayback
           | ResumePlayback | StopPlayback)
 
 
@@ -108,6 +119,7 @@ class TurnConfig:
     silence_threshold: float = 0.35  # ...and stays speech down to here once the user is talking (hysteresis)
     min_speech_ms: int = 96  # shorter bursts (a click, a cough) do not take the floor
     pause_ms: int = 160  # after this much silence the partial transcript is worth having (and speculating on)
+    partial_ms: int = 640  # while the user speaks, a partial hypothesis this often (0: none)
     complete_silence_ms: int = 384  # silence that ends an utterance whose transcript sounds complete
     endpoint_silence_ms: int = 600  # silence that ends it while the transcript has not come (never waited for)
     unfinished_extra_ms: int = 700  # more patience when the words so far sound unfinished
@@ -127,6 +139,7 @@ class TurnTaker:
         self._strong_ms = 0  # ...and how much of it was strong enough to be the user
         self._utterance_start = 0
         self._last_voiced_end = 0
+        self._last_partial = 0  # when the latest Partial was asked for
         self._transcript = ""
         self._paused = False
         self._pause: Pause | None = None  # the pause whose transcript is awaited or in
@@ -224,7 +237,7 @@ class TurnTaker:
     def _while_user_speaks(self, now_ms: int, probability: float) -> list[Action]:
         if probability >= self.config.silence_threshold:
             self._last_voiced_end = now_ms
-            return self._speaking_on() if self._paused else []
+            return self._speaking_on() if self._paused else self._partial(now_ms)
         silence = now_ms - self._last_voiced_end
         if silence >= self.endpoint_wait_ms():
             self.state = TurnState.THINKING
@@ -236,6 +249,13 @@ class TurnTaker:
             self._pause = Pause(self._utterance_start, self._last_voiced_end)
             return [self._pause]
         return []
+
+    def _partial(self, now_ms: int) -> list[Action]:
+        every = self.config.partial_ms
+        if every <= 0 or now_ms - self._last_partial < every:
+            return []
+        self._last_partial = now_ms
+        return [Partial(self._utterance_start, now_ms)]
 
     def _speaking_on(self) -> list[Action]:
         """Speech again after a pause: its transcript is stale, and so is anything speculated on it."""
@@ -254,7 +274,7 @@ class TurnTaker:
 
     def _user_takes_floor(self, started_ms: int, now_ms: int) -> list[Action]:
         self.state = TurnState.USER_SPEAKING
-        self._utterance_start, self._last_voiced_end = started_ms, now_ms
+        self._utterance_start, self._last_voiced_end, self._last_partial = started_ms, now_ms, started_ms
         self._transcript, self._paused, self._run_start = "", False, None
         self._pause, self._judged, self._speculating, self._ducked = None, False, False, False
         return [UserStarted(started_ms)]
