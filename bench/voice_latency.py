@@ -89,6 +89,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--make-utterances", type=Path, metavar="DIR", help="synthesize the utterances into DIR and stop")
     ap.add_argument("--model", default=Settings.model_fields["model"].default, help="catalog id of the LLM")
     ap.add_argument("--threads", type=int, default=1, help="CPU threads of the LLM (and of Whisper)")
+    ap.add_argument("--threads-batch", type=int, help="CPU threads of the LLM reading prompts (default: --threads)")
     ap.add_argument("--max-tokens", type=int, default=96)
     ap.add_argument("--barge-after-s", type=float, default=1.0)
     ap.add_argument("--timeout-s", type=float, default=30.0, help="give up on a reply after this long")
@@ -346,7 +347,8 @@ async def main() -> None:
     if not paths:
         sys.exit(f"model {args.model}: {skipped.get(args.model)}")
     voices = Voices(create_vad("silero"), create_stt("whisper", threads=args.threads), create_tts("hibari"))
-    llm = LocalLLM(paths[args.model], n_threads=args.threads, n_threads_batch=args.threads, n_ctx=N_CTX)
+    llm = LocalLLM(paths[args.model], n_threads=args.threads, n_threads_batch=args.threads_batch or args.threads,
+                   n_ctx=N_CTX)
     try:
         with LoadSampler() as load:
             rows = await converse(utterances, llm, voices, args)
@@ -356,7 +358,8 @@ async def main() -> None:
         **summarise(rows),
         "machine": load.machine(args.threads),
         "command": command_line(),
-        "settings": {"model": args.model, "max_tokens": args.max_tokens, "barge_after_s": args.barge_after_s,
+        "settings": {"model": args.model, "threads_batch": args.threads_batch or args.threads,
+                     "max_tokens": args.max_tokens, "barge_after_s": args.barge_after_s,
                      "voices": {"vad": voices.vad.name, "stt": voices.stt.name, "os": voices.tts.name},
                      "chunk_ms": 20, "output_block_ms": 20, "turns": vars_of(TurnConfig())},
         "per_utterance": rows,

@@ -259,3 +259,17 @@ async def test_the_words_so_far_are_captioned_and_read_ahead_while_the_user_spea
     assert [(c.speaker, c.text, c.partial) for c in rig.captions][-2:] == [
         ("you", "Tell me a story.", False), ("os", "Once upon a time.", False)]
     assert [m.content for m in await session.history()] == ["Tell me a story.", "Once upon a time."]
+
+
+async def test_every_turn_reads_its_partial_words_ahead_not_only_the_first(store: SQLiteStore) -> None:
+    llm = ScriptedLLM(["Hello.", "Once upon a time."])
+    session = await open_session(store, llm)
+    rig = Rig(session, ["Hi", "Hi there.", "Tell me", "Tell me a story."], partial_ms=640)
+    for _ in range(2):
+        await rig.feed(silence(0.3))
+        await rig.feed(tone(1.0))
+        await rig.feed_until(lambda: bool(rig.turns) and rig.turns[-1].ended)
+        rig.turns.clear()
+    assert rig.conversation._speculation is None  # the used read-ahead does not linger into the next turn
+    assert any(m[-1].content == "Tell me" for m in llm.warmed)  # the second turn's partial was read ahead
+    assert [m.content for m in await session.history()][2:] == ["Tell me a story.", "Once upon a time."]

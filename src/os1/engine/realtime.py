@@ -216,6 +216,7 @@ class RealtimeConversation(VoiceConversation):
         speculated = action.speculated and self._speculation is not None and self._speculation[0] == text
         if not speculated:
             self._drop_speculation()
+        self._speculation = None  # used (its reading goes on for the reply) or dropped: the next turn's is new
         self.marks.speculated = speculated
         return text
 
