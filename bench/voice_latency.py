@@ -245,6 +245,7 @@ class Dialogue:
         if answer is not None and answer.first_played is not None:
             row.update(timings(answer, voice_end))
             row["speculated"] = answer.speculated
+            row["first_chunk"] = answer.first_chunk
         return row, answer
 
     def _transcript(self, voice_start: float, answer: TurnMarks | None) -> str:

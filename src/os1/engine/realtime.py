@@ -47,6 +47,7 @@ class TurnMarks:
 
     end_of_turn: float  # the turn-taker decided the user had finished
     text: str = ""  # the final transcript
+    first_chunk: str = ""  # the words spoken first (a sentence, or a long sentence's first clause)
     transcript: float | None = None
     first_token: float | None = None
     first_sentence: float | None = None  # the chunker handed over the first sentence
@@ -250,8 +251,9 @@ class RealtimeConversation(VoiceConversation):
 
     async def _speak(self, sentence: str, reply: SpokenReply) -> None:
         """Synthesize one sentence and queue it at once: the OS starts talking after its first sentence."""
-        if self.marks is not None:
+        if self.marks is not None and self.marks.first_sentence is None:
             self.marks.mark("first_sentence")
+            self.marks.first_chunk = sentence
         audio = (await self.voices.tts.synthesize(sentence)).at_rate(self.speaker.rate)
         if reply is not self._reply:
             return  # cut while it was being synthesized
