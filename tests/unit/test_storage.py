@@ -133,3 +133,34 @@ async def test_care_events_are_counted_per_user_without_content(store: SQLiteSto
     assert await store.care_events.last(alice.id, "crisis") == t0 + timedelta(days=2)
     columns = [r[1] for r in store.con.execute("PRAGMA table_info(care_events)")]
     assert columns == ["id", "user_id", "kind", "created_at"]
+
+
+async def test_memory_items_move_into_their_owners_rowid_ranges(tmp_path: Path) -> None:
+    """Migration 8: items written before it (two users, interleaved) stay findable, each only by its owner,
+    newest still last; new items go on in the owner's range."""
+    from os1.core.memory import MemoryKind, NewMemory
+    from os1.storage.sqlite.memory import SLOT_SPAN
+
+    con = sqlite3.connect(tmp_path / "db", isolation_level=None)
+    migrate(con, target=7)
+    for user in ("usr_a", "usr_b"):
+        con.execute("INSERT INTO users VALUES (?, ?, '2026-01-01T00:00:00+00:00')", (user, user))
+    for i, user in enumerate(["usr_a", "usr_b", "usr_a", "usr_b"]):
+        con.execute("INSERT INTO memory_items (id, user_id, kind, text, search_text, occurred_at, created_at) "
+                    "VALUES (?, ?, 'episode', ?, ?, '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')",
+                    (f"mem_{i}", user, f"cello lesson {i}", f"cello lesson {i}"))
+    con.close()
+    store = open_store(tmp_path / "db")
+    assert sorted(i for i, _ in await store.memory.keyword("usr_a", '"cello"', 10)) == ["mem_0", "mem_2"]
+    assert sorted(i for i, _ in await store.memory.keyword("usr_b", '"cello"', 10)) == ["mem_1", "mem_3"]
+    # The newest-only scan keeps the newest of a user's matches.
+    assert [i for i, _ in await store.memory.keyword("usr_a", '"cello"', 10, newest=1)] == ["mem_2"]
+    [new] = await store.memory.add("usr_a", [NewMemory(kind=MemoryKind.EPISODE, text="cello again",
+                                                       occurred_at=datetime(2026, 1, 2, tzinfo=UTC))])
+    rows = dict(store.con.execute("SELECT id, rowid FROM memory_items").fetchall())
+    slot_a, slot_b = rows["mem_0"] // SLOT_SPAN, rows["mem_1"] // SLOT_SPAN
+    assert slot_a != slot_b and rows["mem_2"] // SLOT_SPAN == slot_a and rows[new.id] // SLOT_SPAN == slot_a
+    assert rows["mem_0"] < rows["mem_2"] < rows[new.id]
+    assert [i for i, _ in await store.memory.keyword("usr_a", '"cello"', 10, newest=1)] == [new.id]
+    assert await store.memory.keyword("usr_nobody", '"cello"', 10) == []
+    await store.close()

@@ -25,6 +25,9 @@ _COLUMNS = (
 CONTEXT_WEIGHT = 0.8
 # SQLite allows 32766 host parameters; stay well below it when expanding IN (...) lists.
 _CHUNK = 500
+# Each user's items have rowids in [slot * SLOT_SPAN, (slot + 1) * SLOT_SPAN) (migration 8): the FTS5 index is
+# shared by all users, and a rowid range is the one filter it applies while walking a term's postings.
+SLOT_SPAN = 1 << 32
 
 
 def _item(row: Sequence[object]) -> MemoryItem:
@@ -50,25 +53,55 @@ class SQLiteMemory:
     def __init__(self, con: sqlite3.Connection) -> None:
         self.con = con
         self.vector_search = None  # the memory layer's numpy index searches the stored bytes (faster here)
+        self._slots: dict[str, int] = {}  # user -> slot; a slot never changes once given, so any process may keep it
+
+    def _slot(self, user_id: str, *, create: bool = False) -> int | None:
+        """The user's rowid slot (migration 8); ``create`` (inside a write transaction) gives them the next
+        free one. None when they have none, i.e. no memory items yet."""
+        slot = self._slots.get(user_id)
+        if slot is None:
+            if create:
+                self.con.execute("INSERT OR IGNORE INTO memory_slots (user_id, slot) "
+                                 "SELECT ?, coalesce(max(slot), 0) + 1 FROM memory_slots", (user_id,))
+            row = self.con.execute("SELECT slot FROM memory_slots WHERE user_id = ?", (user_id,)).fetchone()
+            if row is None:
+                return None
+            slot = self._slots[user_id] = int(row[0])
+        return slot
+
+    def _range(self, user_id: str, *, create: bool = False) -> tuple[int, int] | None:
+        """The user's rowids, first and last (inclusive)."""
+        slot = self._slot(user_id, create=create)
+        return None if slot is None else (slot * SLOT_SPAN, (slot + 1) * SLOT_SPAN - 1)
 
     async def add(self, user_id: str, items: Sequence[NewMemory]) -> list[MemoryItem]:
         now = now_utc()
         stored = []
-        with transaction(self.con):
-            for new in items:
-                item = stored_item(user_id, new, now)
-                self._insert(item, new)
-                self._audit(user_id, item.id, MemoryAction.ADD, item.kind, now)
-                stored.append(item)
+        try:
+            with transaction(self.con):
+                rowids = self._range(user_id, create=True)
+                assert rowids is not None
+                last = self.con.execute("SELECT max(rowid) FROM memory_items WHERE rowid BETWEEN ? AND ?",
+                                        rowids).fetchone()[0]
+                rowid = rowids[0] if last is None else int(last)
+                for new in items:
+                    item = stored_item(user_id, new, now)
+                    rowid += 1  # the next in the user's range: rowid order stays the order items were added
+                    self._insert(rowid, item, new)
+                    self._audit(user_id, item.id, MemoryAction.ADD, item.kind, now)
+                    stored.append(item)
+        except BaseException:
+            self._slots.pop(user_id, None)  # a slot given in a transaction that rolled back was never given
+            raise
         return stored
 
-    def _insert(self, item: MemoryItem, new: NewMemory) -> None:
+    def _insert(self, rowid: int, item: MemoryItem, new: NewMemory) -> None:
         self.con.execute(
-            "INSERT INTO memory_items (id, user_id, kind, text, search_text, context, context_of, speaker, "
+            "INSERT INTO memory_items (rowid, id, user_id, kind, text, search_text, context, context_of, speaker, "
             "conversation_id, source_ids, entities, confidence, importance, subject, attribute, occurred_at, "
             "created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (item.id, item.user_id, item.kind.value, item.text, new.search_text or new.text, new.context,
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (rowid, item.id, item.user_id, item.kind.value, item.text, new.search_text or new.text, new.context,
              new.context_of, item.speaker, item.conversation_id,
              json.dumps(list(item.source_ids)), json.dumps(list(item.entities)), item.confidence, item.importance,
              item.subject, item.attribute, ts(item.occurred_at), ts(item.created_at)),
@@ -128,25 +161,34 @@ class SQLiteMemory:
     async def keyword(
         self, user_id: str, match: str, limit: int, newest: int | None = None
     ) -> list[tuple[str, float]]:
-        if not match:
+        rowids = self._range(user_id) if match else None
+        if rowids is None:  # no query, or no items yet
             return []
-        after = self._nth_newest_match(user_id, match, newest) if newest else 0
-        # bm25() is lower-is-better and negative; negate it so callers can treat it as a score.
+        first, last = rowids
+        # Rowids in a range are given one by one, so a user whose range holds at most ``newest`` of them has at
+        # most that many matches: no need to look for the n-th newest (most users, most turns).
+        top = self.con.execute("SELECT max(rowid) FROM memory_items WHERE rowid BETWEEN ? AND ?", rowids).fetchone()[0]
+        if newest and top is not None and top - first >= newest:
+            first = max(first, self._nth_newest_match(user_id, match, newest, rowids) + 1)
+        # bm25() is lower-is-better and negative; negate it so callers can treat it as a score. The rowid range
+        # keeps the walk to this user's postings; the user_id filter is what scopes the answer all the same.
         rank = f"bm25(memory_fts, 1.0, {CONTEXT_WEIGHT})"
         rows = self.con.execute(
             f"SELECT m.id, -{rank} AS score FROM memory_fts JOIN memory_items m ON m.rowid = memory_fts.rowid "
-            f"WHERE memory_fts MATCH ? AND m.user_id = ? AND memory_fts.rowid > ? ORDER BY {rank} LIMIT ?",
-            (match, user_id, after, limit),
+            f"WHERE memory_fts MATCH ? AND m.user_id = ? AND memory_fts.rowid BETWEEN ? AND ? ORDER BY {rank} "
+            "LIMIT ?",
+            (match, user_id, first, last, limit),
         ).fetchall()
         return [(str(r[0]), float(r[1])) for r in rows]
 
-    def _nth_newest_match(self, user_id: str, match: str, n: int) -> int:
+    def _nth_newest_match(self, user_id: str, match: str, n: int, rowids: tuple[int, int]) -> int:
         """The rowid below the user's ``n`` newest matches (0 when there are fewer). Walking a term's
         postings in rowid order is cheap; computing BM25 for every one of them is not."""
         row = self.con.execute(
             "SELECT memory_fts.rowid FROM memory_fts JOIN memory_items m ON m.rowid = memory_fts.rowid "
-            "WHERE memory_fts MATCH ? AND m.user_id = ? ORDER BY memory_fts.rowid DESC LIMIT 1 OFFSET ?",
-            (match, user_id, n),
+            "WHERE memory_fts MATCH ? AND m.user_id = ? AND memory_fts.rowid BETWEEN ? AND ? "
+            "ORDER BY memory_fts.rowid DESC LIMIT 1 OFFSET ?",
+            (match, user_id, *rowids, n),
         ).fetchone()
         return int(row[0]) if row else 0
 
