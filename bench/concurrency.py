@@ -155,7 +155,8 @@ def home_file(args: argparse.Namespace, name: str) -> Path:
 
 def summarize(n: int, held: dict[str, Any], final: dict[str, Any], base_rss: int, held_rss: int,
               cpu_used: float, wall: float, end_rss: int) -> dict[str, Any]:
-    latencies = final.get("latencies_ms", [])
+    by_message = final.get("latencies_ms", [])
+    latencies = [ms for turns in by_message for ms in turns]
     connected = int(held.get("connected", 0))
     return {
         "n": n, "held": int(final.get("held", 0)), "errors": int(held.get("errors", 0)) + int(final.get("errors", 0)),
@@ -166,6 +167,9 @@ def summarize(n: int, held: dict[str, Any], final: dict[str, Any], base_rss: int
         "server_rss_mb_after_turns": round(end_rss / 1024, 1),
         "server_cpu_pct_active_phase": round(100 * cpu_used / wall, 1) if wall else None,
         "active_phase_s": round(wall, 1),
+        # A conversation's first message also opens its Session (profile, persona, hooks): shown apart.
+        "overhead_ms_p50_p99_by_message": [[round(percentile(turns, 50), 1), round(percentile(turns, 99), 1)]
+                                           for turns in by_message],
     }
 
 
@@ -185,9 +189,9 @@ async def open_one(port: int, key: str, gate: asyncio.Semaphore) -> Any:
         return ws
 
 
-async def talk(ws: Any, messages: int, interval: float, latencies: list[float]) -> int:
-    """Send ``messages`` messages ``interval`` apart; the time to each first delta goes in ``latencies``.
-    Returns the number of failed turns."""
+async def talk(ws: Any, messages: int, interval: float, latencies: list[list[float]]) -> int:
+    """Send ``messages`` messages ``interval`` apart; the time to each first delta goes in
+    ``latencies[i]`` (i: the message's number). Returns the number of failed turns."""
     errors = 0
     await asyncio.sleep(random.uniform(0, interval))
     for i in range(messages):
@@ -203,7 +207,7 @@ async def talk(ws: Any, messages: int, interval: float, latencies: list[float]) 
         if first is None or status != "completed":
             errors += 1
         else:
-            latencies.append((first - started) * 1000)
+            latencies[i].append((first - started) * 1000)
         await asyncio.sleep(max(0.0, started + interval - time.monotonic()))
     return errors
 
@@ -219,7 +223,7 @@ async def client_main(args: argparse.Namespace) -> None:
             "connect_s": round(time.monotonic() - started, 1),
             "first_error": next((repr(e) for e in opened if isinstance(e, BaseException)), None)})
     await asyncio.to_thread(sys.stdin.readline)  # the parent has read the server's memory
-    latencies: list[float] = []
+    latencies: list[list[float]] = [[] for _ in range(args.messages)]
     active = sockets[: args.active]
     budget = args.interval * (args.messages + 1) + 60  # bounded: a stuck turn cannot hold the bench
     results = await asyncio.wait_for(
