@@ -140,11 +140,12 @@ def measure(n: int, keys: list[str], server: subprocess.Popen[bytes], port: int,
     assert client.stdin is not None and client.stdout is not None
     held_line = json.loads(client.stdout.readline() or "{}")
     held_rss = rss_kb(server.pid)
-    cpu_before, wall_before = cpu_s(server.pid), time.monotonic()
+    cpu_before, wall_before, client_cpu_before = cpu_s(server.pid), time.monotonic(), cpu_s(client.pid)
     client.stdin.write("go\n")
     client.stdin.flush()
     final = json.loads(client.stdout.readline() or "{}")
     cpu_used, wall = cpu_s(server.pid) - cpu_before, time.monotonic() - wall_before
+    final["client_cpu_s"] = cpu_s(client.pid) - client_cpu_before  # the client's own load on the same cores
     client.wait(timeout=120)
     return summarize(n, held_line, final, base_rss, held_rss, cpu_used, wall, rss_kb(server.pid))
 
@@ -166,6 +167,7 @@ def summarize(n: int, held: dict[str, Any], final: dict[str, Any], base_rss: int
         "server_rss_mb_base": round(base_rss / 1024, 1), "server_rss_mb_held": round(held_rss / 1024, 1),
         "server_rss_mb_after_turns": round(end_rss / 1024, 1),
         "server_cpu_pct_active_phase": round(100 * cpu_used / wall, 1) if wall else None,
+        "client_cpu_pct_active_phase": round(100 * final.get("client_cpu_s", 0) / wall, 1) if wall else None,
         "active_phase_s": round(wall, 1),
         # A conversation's first message also opens its Session (profile, persona, hooks): shown apart.
         "overhead_ms_p50_p99_by_message": [[round(percentile(turns, 50), 1), round(percentile(turns, 99), 1)]

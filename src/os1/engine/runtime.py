@@ -10,6 +10,7 @@ from os1.config import Settings
 from os1.core.messages import User
 from os1.embeddings import load_embedder
 from os1.engine.affect import AffectHook
+from os1.engine.background import BackgroundLane
 from os1.engine.breaks import BreakReminder
 from os1.engine.care import CareGuard
 from os1.engine.connection import ConnectionHook
@@ -89,13 +90,15 @@ class Engine:
     care: CareGuard
     hooks: list[TurnHook]
     memory: Memory | None
+    # All users' after-reply work, a few jobs at a time (engine/background.py).
+    background: BackgroundLane = field(default_factory=BackgroundLane)
 
     async def open_session(
         self, user_id: str, *, new_conversation: bool = False, conversation_id: str | None = None
     ) -> Session:
         return await Session.open(self.store, for_user(self.llm, user_id), user_id, session_config(self.settings),
                                   new_conversation=new_conversation, conversation_id=conversation_id,
-                                  care=self.care, hooks=self.hooks)
+                                  care=self.care, hooks=self.hooks, background=self.background)
 
     async def aclose(self) -> None:
         await self.llm.aclose()

@@ -20,6 +20,7 @@ from os1.core.messages import ChatMessage, Conversation, MessageStatus, Role, St
 from os1.core.persona import PersonaState
 from os1.core.profile import Profile
 from os1.core.turns import Reply, Turn
+from os1.engine.background import BackgroundLane
 from os1.engine.care import CareGuard, CareKind, ContinuousUse
 from os1.engine.clock import Clock, system_clock
 from os1.engine.hooks import TurnHook
@@ -80,10 +81,13 @@ class Session:
         clock: Clock = system_clock,
         care: CareGuard | None = None,
         hooks: Sequence[TurnHook] = (),
+        background: BackgroundLane | None = None,
     ) -> None:
         self.store = store
         self.care = care
         self.hooks = tuple(hooks)
+        # Shared by every Session of a server process, so all users' after-reply work queues in one lane.
+        self.background = background or BackgroundLane()
         # The persona version in the prompt; it changes only when reflection (or the user) makes a new one.
         self.persona: PersonaState | None = None
         self._background: set[asyncio.Task[None]] = set()
@@ -107,6 +111,7 @@ class Session:
         clock: Clock = system_clock,
         care: CareGuard | None = None,
         hooks: Sequence[TurnHook] = (),
+        background: BackgroundLane | None = None,
     ) -> Session:
         """Continue the user's latest conversation (or start one), or the user's conversation named by id."""
         profile = await store.profiles.get(user_id)
@@ -118,7 +123,7 @@ class Session:
             conversation = None if new_conversation else await store.conversations.latest(user_id)
         if conversation is None:
             conversation = await store.conversations.create(user_id)
-        session = cls(store, llm, profile, conversation, config, clock, care, hooks)
+        session = cls(store, llm, profile, conversation, config, clock, care, hooks, background)
         version = await current_persona(store, profile)
         session.persona = version.state if version else None
         return session
@@ -223,9 +228,9 @@ class Session:
         return "\n\n".join(notes)
 
     def _after_reply(self, turn: Turn, reply: Reply) -> None:
-        """Let the hooks learn from the exchange in the background (the user does not wait for it)."""
+        """Let the hooks learn from the exchange in the background lane (the user does not wait for it)."""
         for hook in self.hooks:
-            task = asyncio.get_running_loop().create_task(self._run_after(hook, turn, reply))
+            task = asyncio.get_running_loop().create_task(self.background.run(self._run_after(hook, turn, reply)))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
 
