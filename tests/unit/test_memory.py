@@ -175,3 +175,26 @@ async def test_an_edit_changes_who_the_memory_is_about(store: SQLiteStore) -> No
     assert [i for i, _ in await store.memory.by_entities(user.id, ["zelda"], 10)] == []
     assert [i for i, _ in await store.memory.by_entities(user.id, ["zora"], 10)] == [item.id]
     assert "zelda" not in await memory.entity_counts(user.id)
+
+
+async def test_an_episode_is_found_by_what_was_said_right_after_it_in_the_same_call_or_the_next(
+    store: SQLiteStore,
+) -> None:
+    """A message and its reply remembered together link at once; the reply links to the next message when
+    that comes; forgetting the one said after clears the link."""
+    user = await store.users.create("ana")
+    memory = Memory(store)
+    [said, reply] = await memory.remember(user.id, [
+        Utterance("Guess where I was this morning.", "Ana", T0, "c1:1", "c1"),
+        Utterance("At the aquarium with the octopus?", "OS", T0, "c1:2", "c1"),
+    ])
+    [after] = await memory.remember(user.id, [Utterance("Yes, the jellyfish were glowing.", "Ana", T0, "c1:3", "c1")])
+    # The reply itself, and the messages before and after it by their context.
+    octopus = {i for i, _ in await store.memory.keyword(user.id, '"octopus"', 10)}
+    assert octopus == {said.id, reply.id, after.id}
+    assert {i for i, _ in await store.memory.keyword(user.id, '"jellyfish"', 10)} == {after.id, reply.id}
+    rows = store.con.execute("SELECT context, context_next_of FROM memory_items WHERE id = ?", (said.id,)).fetchall()
+    assert rows == [(" At the aquarium with the octopus?", "c1:2")]
+    await memory.forget(user.id, [reply])
+    assert [i for i, _ in await store.memory.keyword(user.id, '"octopus"', 10)] == []
+    assert [i for i, _ in await store.memory.keyword(user.id, '"guess"', 10)] == [said.id]

@@ -70,9 +70,11 @@ class NewMemory:
     search_text: str = ""
     # What was said just before (searched at a lower weight: an answer often lacks the question's words),
     # and the source id it came from, so forgetting that utterance also clears it here. What is said next
-    # is added later (``MemoryRepo.add_context``).
+    # joins it, with its source in ``context_next_of``: at once when it is known (a user message and the reply
+    # remembered together), or later (``MemoryRepo.add_context``).
     context: str = ""
     context_of: str | None = None
+    context_next_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,11 +11,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from itertools import pairwise
 
 import numpy as np
 
 from os1.core.errors import InputError
-from os1.core.memory import MemoryItem, MemoryKind, Recalled
+from os1.core.memory import MemoryItem, MemoryKind, NewMemory, Recalled
 from os1.embeddings.base import Embedder
 from os1.memory.consolidate import digest_of, summary_of
 from os1.memory.episodes import Utterance, aware, episode
@@ -88,7 +89,7 @@ class Memory:
             for entity in new.entities:
                 known[entity] = known.get(entity, 0) + 1
             self._last_said[user_id] = utt
-        items = await self.repo.add(user_id, news)
+        items = await self.repo.add(user_id, _with_next(news, utterances))
         await self._link_context(user_id, utterances, items)
         await self._embed(user_id, items, [n.search_text or n.text for n in news])
         if self.learn_facts:
@@ -98,14 +99,13 @@ class Memory:
 
     async def _link_context(self, user_id: str, utterances: Sequence[Utterance], items: Sequence[MemoryItem]) -> None:
         """Each episode also carries, as context, what was said right after it (often the reaction that
-        names what it was about)."""
+        names what it was about): within one call ``_with_next`` stored it already; the last episode of
+        the previous call learns it now."""
         previous = self._last_item.get(user_id)
-        for utt, item in zip(utterances, items, strict=True):
-            if previous is not None and previous[1] == utt.conversation_id:
-                await self.repo.add_context(user_id, previous[0], utt.text, utt.source_id)
-            previous = (item.id, utt.conversation_id)
-        if previous is not None:
-            self._last_item[user_id] = previous
+        if utterances and previous is not None and previous[1] == utterances[0].conversation_id:
+            await self.repo.add_context(user_id, previous[0], utterances[0].text, utterances[0].source_id)
+        if items:
+            self._last_item[user_id] = (items[-1].id, utterances[-1].conversation_id)
 
     async def _learn(self, user_id: str, utt: Utterance, item: MemoryItem) -> None:
         if not utt.learn_facts:
@@ -308,3 +308,14 @@ def _shortlist(found: dict[str, tuple[float, float]], n: int) -> list[str]:
     top_kw = max((kw for kw, _ in found.values()), default=0.0) or 1.0
     top_cos = max((cos for _, cos in found.values()), default=0.0) or 1.0
     return sorted(found, key=lambda i: -(found[i][0] / top_kw + found[i][1] / top_cos))[:n]
+
+
+def _with_next(news: Sequence[NewMemory], utterances: Sequence[Utterance]) -> list[NewMemory]:
+    """Each episode with what was said right after it in the same conversation, when that is in this batch
+    too (a user message and its reply): stored with the item, instead of indexing it twice."""
+    out = list(news)
+    for i, (utt, nxt) in enumerate(pairwise(utterances)):
+        if utt.conversation_id == nxt.conversation_id:
+            # The same text add_context would give it (the store appends with a space).
+            out[i] = replace(out[i], context=f"{out[i].context} {nxt.text}", context_next_of=nxt.source_id)
+    return out

@@ -95,11 +95,12 @@ class PostgresMemory:
 
     async def _insert(self, con: AsyncConnection, item: MemoryItem, new: NewMemory) -> None:
         await con.execute(
-            "INSERT INTO memory_items (id, user_id, kind, text, search_text, context, context_of, speaker, "
-            "conversation_id, source_ids, entities, confidence, importance, subject, attribute, occurred_at, "
-            "created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "INSERT INTO memory_items (id, user_id, kind, text, search_text, context, context_of, context_next_of, "
+            "speaker, conversation_id, source_ids, entities, confidence, importance, subject, attribute, "
+            "occurred_at, created_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (item.id, item.user_id, item.kind.value, item.text, new.search_text or new.text, new.context,
-             new.context_of, item.speaker, item.conversation_id,
+             new.context_of, new.context_next_of, item.speaker, item.conversation_id,
              json.dumps(list(item.source_ids)), json.dumps(list(item.entities)), item.confidence, item.importance,
              item.subject, item.attribute, item.occurred_at, item.created_at),
         )
