@@ -164,3 +164,25 @@ async def test_memory_items_move_into_their_owners_rowid_ranges(tmp_path: Path) 
     assert [i for i, _ in await store.memory.keyword("usr_a", '"cello"', 10, newest=1)] == [new.id]
     assert await store.memory.keyword("usr_nobody", '"cello"', 10) == []
     await store.close()
+
+
+async def test_each_users_indexed_words_carry_their_tag_and_still_match_like_plain_words(store: SQLiteStore) -> None:
+    """Migration 9: a query walks only its user's items (no untagged word is indexed), and stemming,
+    phrases and column filters work through the tag as before."""
+    from os1.core.memory import MemoryKind, NewMemory
+    from os1.storage.sqlite.owned import owned_match, tag
+
+    at = datetime(2026, 1, 2, tzinfo=UTC)
+    ana, ben = await store.users.create("ana"), await store.users.create("ben")
+    [a] = await store.memory.add(ana.id, [NewMemory(kind=MemoryKind.EPISODE, text="Cello lessons in New York",
+                                                    occurred_at=at, context="don't stop")])
+    await store.memory.add(ben.id, [NewMemory(kind=MemoryKind.EPISODE, text="cello lessons", occurred_at=at)])
+    store.con.execute("CREATE VIRTUAL TABLE temp.words USING fts5vocab(main, memory_fts, 'row')")
+    words = [r[0] for r in store.con.execute("SELECT term FROM temp.words")]
+    tags = {w[:6] for w in words}
+    assert len(tags) == 2 and not [w for w in words if w.startswith("cello")]
+    for query in ['"lesson"', '"new york"', 'search_text : ("cellos")', '"don\'t"']:
+        assert [i for i, _ in await store.memory.keyword(ana.id, query, 10)] == [a.id], query
+    assert await store.memory.keyword(ana.id, 'search_text : ("stop")', 10) == []  # context is its own column
+    assert owned_match(1, 'search_text : ("a b" OR "c")') == (
+        f'search_text : ("{tag(1)}a {tag(1)}b" OR "{tag(1)}c")')

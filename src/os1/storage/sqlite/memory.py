@@ -15,6 +15,7 @@ from datetime import datetime
 from os1.core.ids import new_id
 from os1.core.memory import MemoryAction, MemoryChange, MemoryItem, MemoryKind, NewMemory
 from os1.storage.shared import interleave_by_entity, stored_item
+from os1.storage.sqlite.owned import SLOT_SHIFT, owned_match
 from os1.storage.sqlite.util import dt, now_utc, transaction, ts
 
 _COLUMNS = (
@@ -27,7 +28,7 @@ CONTEXT_WEIGHT = 0.8
 _CHUNK = 500
 # Each user's items have rowids in [slot * SLOT_SPAN, (slot + 1) * SLOT_SPAN) (migration 8): the FTS5 index is
 # shared by all users, and a rowid range is the one filter it applies while walking a term's postings.
-SLOT_SPAN = 1 << 32
+SLOT_SPAN = 1 << SLOT_SHIFT
 
 
 def _item(row: Sequence[object]) -> MemoryItem:
@@ -165,13 +166,14 @@ class SQLiteMemory:
         if rowids is None:  # no query, or no items yet
             return []
         first, last = rowids
+        match = owned_match(first >> SLOT_SHIFT, match)  # the index holds the user's words tagged as theirs
         # Rowids in a range are given one by one, so a user whose range holds at most ``newest`` of them has at
         # most that many matches: no need to look for the n-th newest (most users, most turns).
         top = self.con.execute("SELECT max(rowid) FROM memory_items WHERE rowid BETWEEN ? AND ?", rowids).fetchone()[0]
         if newest and top is not None and top - first >= newest:
             first = max(first, self._nth_newest_match(user_id, match, newest, rowids) + 1)
-        # bm25() is lower-is-better and negative; negate it so callers can treat it as a score. The rowid range
-        # keeps the walk to this user's postings; the user_id filter is what scopes the answer all the same.
+        # bm25() is lower-is-better and negative; negate it so callers can treat it as a score. The tagged words
+        # and the rowid range keep the walk to this user's items; the user_id filter scopes the answer all the same.
         rank = f"bm25(memory_fts, 1.0, {CONTEXT_WEIGHT})"
         rows = self.con.execute(
             f"SELECT m.id, -{rank} AS score FROM memory_fts JOIN memory_items m ON m.rowid = memory_fts.rowid "

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from os1.storage.sqlite import owned
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: users, profiles, conversations, messages
     """
@@ -224,6 +226,31 @@ MIGRATIONS: tuple[str, ...] = (
         SET rowid = rowid + (SELECT slot FROM memory_slots s WHERE s.user_id = memory_items.user_id) * 4294967296;
     INSERT INTO memory_fts(memory_fts) VALUES ('rebuild');
     """,
+    # 9: each indexed word carries its owner's tag (storage/sqlite/owned.py), so a query's IDF walk covers the
+    # user's own items, not everyone's. The triggers tag what they index (os1_owned, registered on every
+    # connection); the index is emptied and filled again with tagged words ('rebuild' would read them untagged).
+    """
+    DROP TRIGGER memory_items_ai;
+    DROP TRIGGER memory_items_ad;
+    DROP TRIGGER memory_items_au;
+    CREATE TRIGGER memory_items_ai AFTER INSERT ON memory_items BEGIN
+        INSERT INTO memory_fts(rowid, search_text, context)
+        VALUES (new.rowid, os1_owned(new.rowid, new.search_text), os1_owned(new.rowid, new.context));
+    END;
+    CREATE TRIGGER memory_items_ad AFTER DELETE ON memory_items BEGIN
+        INSERT INTO memory_fts(memory_fts, rowid, search_text, context)
+        VALUES ('delete', old.rowid, os1_owned(old.rowid, old.search_text), os1_owned(old.rowid, old.context));
+    END;
+    CREATE TRIGGER memory_items_au AFTER UPDATE OF search_text, context ON memory_items BEGIN
+        INSERT INTO memory_fts(memory_fts, rowid, search_text, context)
+        VALUES ('delete', old.rowid, os1_owned(old.rowid, old.search_text), os1_owned(old.rowid, old.context));
+        INSERT INTO memory_fts(rowid, search_text, context)
+        VALUES (new.rowid, os1_owned(new.rowid, new.search_text), os1_owned(new.rowid, new.context));
+    END;
+    INSERT INTO memory_fts(memory_fts) VALUES ('delete-all');
+    INSERT INTO memory_fts(rowid, search_text, context)
+        SELECT rowid, os1_owned(rowid, search_text), os1_owned(rowid, context) FROM memory_items;
+    """,
 )
 
 LATEST = len(MIGRATIONS)
@@ -234,7 +261,11 @@ def current_version(con: sqlite3.Connection) -> int:
 
 
 def migrate(con: sqlite3.Connection, target: int = LATEST) -> int:
-    """Bring the schema up to ``target``; returns the version reached. Safe with concurrent openers."""
+    """Bring the schema up to ``target``; returns the version reached. Safe with concurrent openers.
+
+    Also gives the connection the SQL function the memory index's triggers call (every connection OS1
+    writes with comes through here)."""
+    owned.register(con)
     while (version := current_version(con)) < target:
         con.execute("BEGIN IMMEDIATE")  # one process migrates; others wait, then see the new version
         try:
