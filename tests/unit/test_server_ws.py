@@ -91,3 +91,18 @@ def test_bad_events_get_error_events_and_the_connection_lives_on(os1_home: Path)
             assert updated["type"] == "session.updated"
             ws.send_json({"type": "input_text", "text": "still there?"})
             assert _until_done(ws)[-1]["response"]["status"] == "completed"
+
+
+def test_settle_loads_the_lexicons_before_the_first_turn_and_freezes_what_is_loaded(os1_home: Path) -> None:
+    import gc
+
+    from os1.persona.emotion import _vader
+    from os1.server.app import settle
+
+    _vader.cache_clear()
+    try:
+        settle(make_app(os1_home))
+        assert _vader.cache_info().currsize == 1  # the first user's turn no longer pays ~40 ms for it
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()  # tests make many apps: let the collector see them again

@@ -22,6 +22,7 @@ def serve(
     import uvicorn
 
     from os1.server import check_bind, create_app
+    from os1.server.app import settle
     from os1.server.lean_ws import uvicorn_options
 
     settings = get_settings()
@@ -30,6 +31,7 @@ def serve(
     mode = "no login (local mode)" if settings.server_auth == "none" else "accounts"
     console.print(f"os1 serve on http://{host}:{port} ({mode}); API spec at /openapi.json")
     _raise_open_files_limit()
+    settle(app)
     uvicorn.run(app, host=host, port=port, log_level="warning", **uvicorn_options())
 
 
