@@ -100,9 +100,11 @@ def test_settle_loads_the_lexicons_before_the_first_turn_and_freezes_what_is_loa
     from os1.server.app import settle
 
     _vader.cache_clear()
+    callbacks = list(gc.callbacks)
     try:
         settle(make_app(os1_home))
         assert _vader.cache_info().currsize == 1  # the first user's turn no longer pays ~40 ms for it
         assert gc.get_freeze_count() > 0
     finally:
+        gc.callbacks[:] = callbacks
         gc.unfreeze()  # tests make many apps: let the collector see them again

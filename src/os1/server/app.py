@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import ipaddress
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -19,7 +18,7 @@ from os1.engine.runtime import open_engine
 from os1.llm.base import LLM
 from os1.memory.service import Memory
 from os1.persona.emotion import read_emotion
-from os1.server import openai_api, routes_accounts, routes_data, routes_web, ws
+from os1.server import collector, openai_api, routes_accounts, routes_data, routes_web, ws
 from os1.server.auth import Auth, utc_now
 from os1.server.errors import install_error_handlers
 from os1.server.limits import BodyLimit
@@ -94,15 +93,13 @@ def _state(settings: Settings, llm: LLM | None, clock: Callable[[], datetime], l
 
 def settle(app: FastAPI) -> None:
     """For a server process about to serve (`os1 serve`): load what every turn uses (the emotion and care
-    lexicons) now rather than in the first user's turn, then take all that is loaded out of the garbage
-    collector's sight. None of it ever becomes garbage, and a full collection under load scanned it all: a
-    110 ms pause at 1,000 conversations (bench/RESULTS.md). Not for tests, which make many apps: frozen
-    objects are never collected."""
+    lexicons) now rather than in the first user's turn, then keep long-lived objects out of the garbage
+    collector's full scans (server/collector.py; a full collection under load paused every reply for
+    0.1-0.5 s). Not for tests, which make many apps in one process."""
     state: ServerState = app.state.os1
     read_emotion("Hello, how are you today?")
     state.engine.care.fixed_reply("Hello, how are you today?")
-    gc.collect()
-    gc.freeze()
+    collector.install()
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
