@@ -186,3 +186,26 @@ async def test_each_users_indexed_words_carry_their_tag_and_still_match_like_pla
     assert await store.memory.keyword(ana.id, 'search_text : ("stop")', 10) == []  # context is its own column
     assert owned_match(1, 'search_text : ("a b" OR "c")') == (
         f'search_text : ("{tag(1)}a {tag(1)}b" OR "{tag(1)}c")')
+
+
+async def test_a_reply_is_searchable_once_it_stops_streaming_and_indexed_once(tmp_path: Path) -> None:
+    """Migration 10: streaming text stays out of the history index; the finished reply (complete, or
+    truncated by recovery) goes in once, and edits after that replace it cleanly."""
+    store = open_store(tmp_path / "db")
+    user = await store.users.local_user()
+    conv = await store.conversations.create(user.id)
+    reply = await store.messages.add(user.id, conv.id, Role.ASSISTANT, "the violin", MessageStatus.STREAMING)
+    await store.messages.update(user.id, reply.id, "the violin lesson", MessageStatus.STREAMING)
+    assert await store.messages.search(user.id, "violin") == []
+    await store.messages.update(user.id, reply.id, "the violin lesson went well", MessageStatus.COMPLETE)
+    assert [h.message.id for h in await store.messages.search(user.id, "violin")] == [reply.id]
+    await store.messages.update(user.id, reply.id, "the viola lesson went well", MessageStatus.COMPLETE)
+    assert await store.messages.search(user.id, "violin") == []
+    assert [h.message.id for h in await store.messages.search(user.id, "lesson")] == [reply.id]
+    cut = await store.messages.add(user.id, conv.id, Role.ASSISTANT, "a cello sona", MessageStatus.STREAMING)
+    await store.close()
+    reopened = open_store(tmp_path / "db")  # recovery: the killed reply is truncated, and now searchable
+    assert [h.message.id for h in await reopened.messages.search(user.id, "cello")] == [cut.id]
+    check = reopened.con.execute("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)")
+    assert check.fetchall() == []
+    await reopened.close()

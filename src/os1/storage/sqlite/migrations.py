@@ -251,6 +251,27 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO memory_fts(rowid, search_text, context)
         SELECT rowid, os1_owned(rowid, search_text), os1_owned(rowid, context) FROM memory_items;
     """,
+    # 10: a reply is indexed for history search once it stops streaming, not at its first word and again at
+    # its end (an index write fewer per reply; a reply being written is not history yet). One update trigger
+    # keeps the order: the old entry out before the new one in (the same words must not cancel out).
+    """
+    DROP TRIGGER messages_ai;
+    DROP TRIGGER messages_ad;
+    DROP TRIGGER messages_au;
+    CREATE TRIGGER messages_ai AFTER INSERT ON messages WHEN new.status != 'streaming' BEGIN
+        INSERT INTO messages_fts(rowid, content) VALUES (new.rowid, new.content);
+    END;
+    CREATE TRIGGER messages_ad AFTER DELETE ON messages WHEN old.status != 'streaming' BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.rowid, old.content);
+    END;
+    CREATE TRIGGER messages_au AFTER UPDATE OF content, status ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, content)
+            SELECT 'delete', old.rowid, old.content WHERE old.status != 'streaming';
+        INSERT INTO messages_fts(rowid, content) SELECT new.rowid, new.content WHERE new.status != 'streaming';
+    END;
+    INSERT INTO messages_fts(messages_fts, rowid, content)
+        SELECT 'delete', rowid, content FROM messages WHERE status = 'streaming';
+    """,
 )
 
 LATEST = len(MIGRATIONS)
