@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from os1.core.memory import MemoryKind
-from os1.core.messages import Role
+from os1.core.messages import MessageStatus, Role
 from os1.core.persona import JournalSource, NewJournalEntry
 from os1.embeddings import load_embedder
 from os1.memory.episodes import Utterance
@@ -198,3 +198,29 @@ async def test_an_episode_is_found_by_what_was_said_right_after_it_in_the_same_c
     await memory.forget(user.id, [reply])
     assert [i for i, _ in await store.memory.keyword(user.id, '"octopus"', 10)] == []
     assert [i for i, _ in await store.memory.keyword(user.id, '"guess"', 10)] == [said.id]
+
+
+async def test_forget_also_wipes_pages_that_everyday_writes_freed_without_wiping(os1_home: Path) -> None:
+    """Everyday writes free whole pages without overwriting them (secure_delete=FAST): index merges leave
+    old segments, a long message's overflow pages. Forgetting must still leave no trace in the file."""
+    db = os1_home / "os1.db"
+    store = open_store(db)
+    user = await store.users.local_user()
+    conv = await store.conversations.create(user.id)
+    memory = Memory(store)
+    long_text = "My sister Zelda sent a long letter. " + "It rambles on about the garden. " * 300
+    msg = await store.messages.add(user.id, conv.id, Role.USER, long_text)
+    await memory.remember(user.id, [Utterance(long_text, "Me", msg.created_at, msg.id, conv.id)])
+    for _ in range(3):  # merges rewrite the index and free the old segments' pages, unwiped
+        store.con.execute("INSERT INTO memory_fts(memory_fts) VALUES ('optimize')")
+        store.con.execute("INSERT INTO messages_fts(messages_fts) VALUES ('optimize')")
+        await store.messages.update(user.id, msg.id, long_text + " P.S.", MessageStatus.COMPLETE)
+    store.con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert int(store.con.execute("PRAGMA freelist_count").fetchone()[0]) > 0
+    assert "zelda" in _all_text(db).lower()
+
+    await memory.forget(user.id, await memory.about(user.id, "Zelda"))
+
+    assert "zelda" not in _all_text(db).lower()
+    assert store.con.execute("PRAGMA secure_delete").fetchone()[0] == 2  # FAST again for everyday writes
+    await store.close()

@@ -16,7 +16,7 @@ from os1.core.ids import new_id
 from os1.core.memory import MemoryAction, MemoryChange, MemoryItem, MemoryKind, NewMemory
 from os1.storage.shared import interleave_by_entity, stored_item
 from os1.storage.sqlite.owned import SLOT_SHIFT, owned_match
-from os1.storage.sqlite.util import dt, now_utc, transaction, ts
+from os1.storage.sqlite.util import ROUTINE_SECURE_DELETE, dt, now_utc, transaction, ts
 
 _COLUMNS = (
     "id, user_id, kind, text, occurred_at, created_at, speaker, conversation_id, source_ids, entities, "
@@ -285,6 +285,19 @@ class SQLiteMemory:
                              [(item_id, user_id, e) for e in set(entities)])
 
     async def forget(self, user_id: str, ids: Sequence[str]) -> int:
+        """Forget items for good. Runs last in ``Memory.forget``: besides the items it scrubs what the earlier
+        steps (messages, journal) and everyday writes left behind in the file."""
+        self.con.execute("PRAGMA secure_delete=ON")  # everything this frees is overwritten, whole pages too
+        try:
+            gone = self._forget(user_id, ids)
+            zero_free_pages(self.con)
+        finally:
+            self.con.execute(f"PRAGMA secure_delete={ROUTINE_SECURE_DELETE}")
+        # Old page images stay in the write-ahead log until a checkpoint; copy back and empty it now.
+        self.con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return gone
+
+    def _forget(self, user_id: str, ids: Sequence[str]) -> int:
         gone = 0
         now = now_utc()
         with transaction(self.con):
@@ -307,8 +320,6 @@ class SQLiteMemory:
             # Drop deleted entries from the index's segments now rather than at some later merge.
             self.con.execute("INSERT INTO memory_fts(memory_fts) VALUES ('optimize')")
             self.con.execute("INSERT INTO messages_fts(messages_fts) VALUES ('optimize')")
-        # Old page images stay in the write-ahead log until a checkpoint; copy back and empty it now.
-        self.con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return gone
 
     def _clear_context_from(self, user_id: str, item_id: str) -> None:
@@ -368,3 +379,18 @@ class SQLiteMemory:
                          dt(str(r[5])), str(r[6]))
             for r in rows
         ]
+
+
+def zero_free_pages(con: sqlite3.Connection) -> None:
+    """Overwrite every free page of the file with zeros. Everyday writes free whole pages without wiping
+    them (``secure_delete=FAST``): old index segments, a message's overflow pages. A zero blob as large as
+    the free list takes those pages (SQLite reuses free pages before it grows the file) and writes zeros
+    into them; dropping it gives them back, still zero."""
+    free = int(con.execute("PRAGMA freelist_count").fetchone()[0])
+    if not free:
+        return
+    page_size = int(con.execute("PRAGMA page_size").fetchone()[0])
+    with transaction(con):
+        con.execute("CREATE TABLE os1_zero_free_pages (b BLOB)")
+        con.execute("INSERT INTO os1_zero_free_pages VALUES (zeroblob(?))", (free * page_size,))
+        con.execute("DROP TABLE os1_zero_free_pages")

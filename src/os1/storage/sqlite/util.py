@@ -7,6 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+# Deleted content is overwritten only where that costs no extra writes; "forget" does the rest (memory.py).
+ROUTINE_SECURE_DELETE = "FAST"
+
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
