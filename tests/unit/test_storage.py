@@ -209,3 +209,23 @@ async def test_a_reply_is_searchable_once_it_stops_streaming_and_indexed_once(tm
     check = reopened.con.execute("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)")
     assert check.fetchall() == []
     await reopened.close()
+
+
+def test_zero_free_pages_overwrites_every_free_page_in_rows_of_bounded_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from os1.storage.sqlite import memory
+
+    monkeypatch.setattr(memory, "_ZERO_PAGES_PER_ROW", 3)  # several rows, as with a free list over 1 GB
+    con = sqlite3.connect(tmp_path / "db", isolation_level=None)
+    con.execute("PRAGMA secure_delete=FAST")  # as everyday writes run: pages freed whole keep their bytes
+    con.execute("CREATE TABLE t (b BLOB)")
+    con.execute("INSERT INTO t VALUES (?)", (b"NEEDLE-" * 5000,))
+    con.execute("DELETE FROM t")
+    free = con.execute("PRAGMA freelist_count").fetchone()[0]
+    assert free > 3 and b"NEEDLE-" in (tmp_path / "db").read_bytes()
+    memory.zero_free_pages(con)
+    assert b"NEEDLE-" not in (tmp_path / "db").read_bytes()
+    assert con.execute("PRAGMA freelist_count").fetchone()[0] >= free  # the pages are free again, now zero
+    assert con.execute("SELECT name FROM sqlite_master WHERE name LIKE 'os1_%'").fetchall() == []
+    con.close()

@@ -381,6 +381,9 @@ class SQLiteMemory:
         ]
 
 
+_ZERO_PAGES_PER_ROW = 16384
+
+
 def zero_free_pages(con: sqlite3.Connection) -> None:
     """Overwrite every free page of the file with zeros. Everyday writes free whole pages without wiping
     them (``secure_delete=FAST``): old index segments, a message's overflow pages. A zero blob as large as
@@ -392,5 +395,7 @@ def zero_free_pages(con: sqlite3.Connection) -> None:
     page_size = int(con.execute("PRAGMA page_size").fetchone()[0])
     with transaction(con):
         con.execute("CREATE TABLE os1_zero_free_pages (b BLOB)")
-        con.execute("INSERT INTO os1_zero_free_pages VALUES (zeroblob(?))", (free * page_size,))
+        for start in range(0, free, _ZERO_PAGES_PER_ROW):  # a blob is at most 1 GB (SQLITE_MAX_LENGTH)
+            pages = min(_ZERO_PAGES_PER_ROW, free - start)
+            con.execute("INSERT INTO os1_zero_free_pages VALUES (zeroblob(?))", (pages * page_size,))
         con.execute("DROP TABLE os1_zero_free_pages")
