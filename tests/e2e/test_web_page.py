@@ -1,5 +1,6 @@
 """The web page in a real headless chromium against a real server: log in, talk by text with the reply
-streaming in, forget a memory; and hands-free voice through the fake microphone."""
+streaming in, change what the OS calls you, forget a memory; and hands-free voice through the fake
+microphone."""
 
 from __future__ import annotations
 
@@ -35,6 +36,14 @@ def test_log_in_talk_by_text_and_forget_a_memory(os1_home: Path) -> None:
         expect(reply).to_have_text(REPLY, timeout=15_000)
         page.get_by_role("tab", name="Settings").click()
         expect(page.locator("#settings")).to_contain_text("voice_tts")
+        page.get_by_label("What should I call you?").fill("Annie")
+        page.get_by_label("My voice").select_option("masculine")
+        page.get_by_role("button", name="Save").click()
+        expect(page.locator("#profile-status")).to_contain_text("Saved")
+        page.reload()  # the change is the server's now, not the form's
+        page.get_by_role("tab", name="Settings").click()
+        expect(page.get_by_label("What should I call you?")).to_have_value("Annie")
+        expect(page.get_by_label("My voice")).to_have_value("masculine")
 
         page.get_by_role("tab", name="Memory").click()
         page.get_by_placeholder("Search what I remember").fill("Lisbon")

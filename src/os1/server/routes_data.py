@@ -3,6 +3,7 @@ belongs to someone else reads exactly like one that does not exist (404)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -10,9 +11,10 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from os1.core.errors import NotFoundError
 from os1.core.memory import MemoryKind
+from os1.core.profile import Profile
 from os1.server.auth import Caller
 from os1.server.errors import COMMON_ERRORS, documented
-from os1.server.schemas import ConversationOut, ForgottenOut, MemoryOut, MessageOut, ProfileOut
+from os1.server.schemas import ConversationOut, ForgottenOut, MemoryOut, MessageOut, ProfileOut, ProfileUpdate
 from os1.server.state import current_caller, state_of
 
 router = APIRouter(prefix="/api", tags=["your data"], responses=COMMON_ERRORS)
@@ -76,7 +78,28 @@ async def memory_forget(item_id: str, caller: CallerDep, request: Request) -> Fo
 @router.get("/profile", response_model=ProfileOut)
 async def profile(caller: CallerDep, request: Request) -> ProfileOut:
     """What the first meeting learned about the user, and the name the OS chose."""
-    found = await state_of(request).engine.store.profiles.get(caller.user_id)
+    return _profile_out(caller.user_id, await state_of(request).engine.store.profiles.get(caller.user_id))
+
+
+def _profile_out(user_id: str, found: Profile) -> ProfileOut:
     data = found.to_json()
     data.pop("user_id", None)
-    return ProfileOut(user_id=caller.user_id, profile=data)
+    return ProfileOut(user_id=user_id, profile=data)
+
+
+@router.patch("/profile", response_model=ProfileOut)
+async def update_profile(change: ProfileUpdate, caller: CallerDep, request: Request) -> ProfileOut:
+    """Change what the OS calls you, how you like to be spoken to, the voice you prefer, how much you like
+    company. Your next reply already follows it."""
+    state = state_of(request)
+    current = await state.engine.store.profiles.get(caller.user_id)
+    updated = replace(current, user_name=_text(change.user_name, current.user_name),
+                      address_style=_text(change.address_style, current.address_style),
+                      voice=change.voice or current.voice, sociability=change.sociability or current.sociability)
+    await state.engine.store.profiles.save(updated)
+    state.sessions.profile_changed(updated)
+    return _profile_out(caller.user_id, updated)
+
+
+def _text(new: str | None, old: str) -> str:
+    return old if new is None else new.strip()

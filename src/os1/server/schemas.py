@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from os1.core.accounts import AuthToken
 from os1.core.memory import MemoryItem
 from os1.core.messages import Conversation, StoredMessage
+from os1.core.profile import Sociability, VoicePreference
 
 
 class Credentials(BaseModel):
@@ -93,3 +94,15 @@ class ForgottenOut(BaseModel):
 class ProfileOut(BaseModel):
     user_id: str
     profile: dict[str, Any]
+
+
+class ProfileUpdate(BaseModel):
+    """What the user may change about themselves from the page (the settings tab); fields left out stay.
+    The OS's own name is its choice, made at the first meeting, and is not here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_name: str | None = Field(None, max_length=80, description="what the OS calls you")
+    address_style: str | None = Field(None, max_length=300, description="how you like to be spoken to")
+    voice: VoicePreference | None = Field(None, description="the voice you prefer the OS to speak with")
+    sociability: Sociability | None = Field(None, description="how much you like company")

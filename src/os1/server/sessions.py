@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncGenerator
 
+from os1.core.profile import Profile
 from os1.engine.runtime import Engine
 from os1.engine.session import Session
 
@@ -61,6 +62,11 @@ class Sessions:
             async with contextlib.aclosing(session.send(text)) as deltas:
                 async for delta in deltas:
                     yield delta
+
+    def profile_changed(self, profile: Profile) -> None:
+        """The user changed their profile (the page's settings): their live Session's next prompt uses it."""
+        if (session := self._current.get(profile.user_id)) is not None:
+            session.profile = profile
 
     async def check_input(self, user_id: str, text: str) -> str:
         """The Session's own check (empty, too long), before any reply starts streaming."""

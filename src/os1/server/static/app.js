@@ -1,4 +1,5 @@
-// The OS1 page: log in, talk (text and voice over /v1/realtime), see and forget memories, read settings.
+// The OS1 page: log in, talk (text and voice over /v1/realtime), see and forget memories, change what the OS
+// knows about you and read the server's settings.
 // Plain ES modules served as they are: no build step, no CDN, works offline.
 import { Voice } from "/static/voice.js";
 
@@ -235,12 +236,37 @@ async function forgetMemory(id, item) {
 // --- settings and tabs ----------------------------------------------------------------------------------
 
 async function showSettings() {
-  const found = await api("/api/settings").catch(() => ({ settings: {} }));
+  const [found, mine] = await Promise.all([
+    api("/api/settings").catch(() => ({ settings: {} })),
+    api("/api/profile").catch(() => null),
+  ]);
+  if (mine) {
+    $("profile-name").value = mine.profile.user_name || "";
+    $("profile-style").value = mine.profile.address_style || "";
+    $("profile-voice").value = mine.profile.voice;
+    $("profile-sociability").value = mine.profile.sociability;
+  }
   const list = $("settings");
   list.replaceChildren();
   for (const [key, value] of Object.entries(found.settings)) {
     list.append(Object.assign(document.createElement("dt"), { textContent: key }),
                 Object.assign(document.createElement("dd"), { textContent: String(value) }));
+  }
+}
+
+async function saveProfile(event) {
+  event.preventDefault();
+  const change = {
+    user_name: $("profile-name").value.trim(),
+    address_style: $("profile-style").value.trim(),
+    voice: $("profile-voice").value,
+    sociability: $("profile-sociability").value,
+  };
+  try {
+    await api("/api/profile", { method: "PATCH", body: JSON.stringify(change) });
+    $("profile-status").textContent = "Saved: my next reply follows it.";
+  } catch (error) {
+    $("profile-status").textContent = error.message;
   }
 }
 
@@ -268,6 +294,7 @@ function wire() {
   for (const tab of document.querySelectorAll("[role=tab]")) tab.onclick = () => selectTab(tab);
   $("memory-search").onsubmit = (e) => { e.preventDefault(); showMemories($("memory-query").value.trim()); };
   $("memory-all").onclick = () => { $("memory-query").value = ""; showMemories(""); };
+  $("profile-form").onsubmit = saveProfile;
 }
 
 async function start() {
