@@ -87,3 +87,25 @@ async def test_the_stable_prefix_is_reused_between_turns(store: SQLiteStore, llm
     timings = llm.last_timings
     # Only the tail (the time note, the new message and the previous reply) is evaluated again.
     assert timings["cache_n"] > 0 and timings["prompt_n"] < timings["cache_n"]
+
+
+def test_a_model_closed_the_moment_it_opened_closes(tmp_path: Path) -> None:
+    """xllamacpp's server returns before its main loop starts; closing it before then used to hang for
+    ever (with the GIL held, so no test timeout could fire). Run in a child process with a deadline."""
+    import subprocess
+    import sys
+
+    script = (
+        "from pathlib import Path\n"
+        "from os1.llm.catalog import find_model, local_path\n"
+        "from os1.llm.local import LocalLLM\n"
+        "path = local_path(find_model('smollm2-135m'), Path('/nonexistent'))\n"
+        "for _ in range(8):\n"
+        "    LocalLLM(path, n_threads=1, n_ctx=512).close()\n"
+        "print('closed')\n"
+    )
+    try:
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180)
+    except subprocess.TimeoutExpired:
+        pytest.fail("closing a model right after opening it hung")
+    assert done.returncode == 0 and "closed" in done.stdout, done.stderr[-2000:]

@@ -149,6 +149,7 @@ class LocalLLM:
         server = getattr(self, "_server", None)
         if server is not None:
             self._server = None
+            _until_loop_runs(server)
             del server
         shutil.rmtree(self._sock_dir, ignore_errors=True)
 
@@ -176,11 +177,21 @@ def _start_server(
     params.verbosity = -1 if not log.isEnabledFor(logging.DEBUG) else 1
     params.hostnames = [str(sock)]
     params.api_keys = [api_key]
+    params.endpoint_metrics = True  # for _until_loop_runs (on the private socket, behind the API key)
     try:
         with _quiet_stderr(not log.isEnabledFor(logging.DEBUG)):
             return xllamacpp.Server(params)
     except Exception as exc:
         raise ModelError(f"could not load {model.name}: {exc}", "check the file with `os1 doctor`") from exc
+
+
+def _until_loop_runs(server: Any) -> None:
+    """Return once the server's main loop has started. xllamacpp's Server returns before its loop starts,
+    and destroying it stops the loop, then waits for it: a loop that starts after the stop resets it and
+    runs for ever, so closing a server opened a moment before hung (seen in CI: a contract test opens and
+    closes at once). A metrics request is a task only the running loop answers, without touching the model."""
+    with contextlib.suppress(Exception):
+        server.handle_metrics()
 
 
 @contextlib.contextmanager
