@@ -17,7 +17,6 @@ from os1.core.errors import ConfigError
 from os1.engine.runtime import open_engine
 from os1.llm.base import LLM
 from os1.memory.service import Memory
-from os1.persona.emotion import read_emotion
 from os1.server import collector, openai_api, routes_accounts, routes_data, routes_web, ws
 from os1.server.auth import Auth, utc_now
 from os1.server.errors import install_error_handlers
@@ -97,8 +96,7 @@ def settle(app: FastAPI) -> None:
     collector's full scans (server/collector.py; a full collection under load paused every reply for
     0.1-0.5 s). Not for tests, which make many apps in one process."""
     state: ServerState = app.state.os1
-    read_emotion("Hello, how are you today?")
-    state.engine.care.fixed_reply("Hello, how are you today?")
+    state.engine.preload()
     collector.install()
 
 
