@@ -13,16 +13,16 @@ from os1.server.collector import FreezeSurvivors
 
 
 @pytest.fixture
-def hooked() -> Iterator[list[FreezeSurvivors]]:
+def hooked() -> Iterator[None]:
+    """Whatever a test adds to the collector's callbacks, and whatever it freezes, is undone after it."""
     callbacks = list(gc.callbacks)
-    added: list[FreezeSurvivors] = []
-    yield added
+    yield
     gc.callbacks[:] = callbacks
     gc.unfreeze()
 
 
 def test_what_survives_a_full_collection_is_frozen_but_young_collections_freeze_nothing(
-    hooked: list[FreezeSurvivors],
+    hooked: None,
 ) -> None:
     gc.unfreeze()
     hook = FreezeSurvivors(thaw_every_s=3600)
@@ -35,7 +35,7 @@ def test_what_survives_a_full_collection_is_frozen_but_young_collections_freeze_
 
 
 def test_a_full_collection_after_the_thaw_interval_unfreezes_everything_so_cycles_are_reclaimed(
-    hooked: list[FreezeSurvivors],
+    hooked: None,
 ) -> None:
     hook = FreezeSurvivors(thaw_every_s=3600)
     gc.callbacks.append(hook)

@@ -4,7 +4,7 @@ All users' memory items share one FTS5 index, and FTS5's ``bm25()`` counts, for 
 indexed item with that word (its IDF) before it scores a single match: a word like "today" made every
 user's query walk every other user's items with it, a cost that grew with the whole store (0.5 ms a query
 at 1,000 users of a dozen items each; bench/RESULTS.md). So each word is indexed with its owner's tag in
-front ("today" -> "bcdfgtoday" for one user, "bcdfhtoday" for the next): a query for a tagged word walks
+front ("today" -> "cbbbbbtoday" for the first user, "dbbbbbtoday" for the second): a query for a tagged word walks
 that user's items only, and its IDF is the user's own, as if each user had an index of their own.
 
 The tag is made of consonants other than y, so the porter stemmer treats the word after it the way it
@@ -38,17 +38,18 @@ def tag(slot: int) -> str:
 
 def owned(rowid: int, text: str | None) -> str:
     """``text`` with each word tagged with the owner of the item at ``rowid`` (what the index stores)."""
-    if not text:
-        return text or ""
-    prefix = tag(rowid >> SLOT_SHIFT)
-    return _WORD.sub(lambda m: prefix + m.group(0), text)
+    return _tagged(tag(rowid >> SLOT_SHIFT), text or "")
 
 
 def owned_match(slot: int, match: str) -> str:
     """An FTS5 expression (quoted words and phrases, operators, column filters) for the user's own words:
     only what is inside quotes is tagged."""
     prefix = tag(slot)
-    return _QUOTED.sub(lambda q: '"' + _WORD.sub(lambda m: prefix + m.group(0), q.group(1)) + '"', match)
+    return _QUOTED.sub(lambda quoted: f'"{_tagged(prefix, quoted.group(1))}"', match)
+
+
+def _tagged(prefix: str, text: str) -> str:
+    return _WORD.sub(lambda word: prefix + word.group(0), text)
 
 
 def register(con: sqlite3.Connection) -> None:
