@@ -5,8 +5,11 @@ The server runs as its own process (`os1 serve` on loopback, a temporary OS1_HOM
 streaming a ten-word reply at once, so the figures are the OS's overhead, not a model's). For each N a
 fresh server starts and a separate client process (this file with --client) opens N authenticated
 WebSockets; once all are held the server's RSS is read (idle connections), then the first
-``--active`` conversations each send ``--messages`` messages ``--interval`` seconds apart (random start),
-timing send → first reply delta on the client (loopback; the client's own event loop is included).
+``--active`` conversations each send ``--messages`` messages ``--interval`` seconds apart (random start).
+Two overheads per turn: the server's own (EVAL.md §4: its receipt of the message to its first reply delta,
+which `os1 serve --stats` writes out as it stops), reported as ``overhead_ms_*``; and the client's, send ->
+first reply delta received (``client_overhead_ms_*``), which adds the time in the sockets and in the
+client's own event loop.
 
 Accounts: real ones with per-user API keys, written straight through the store before the server starts
 (bench-only fast path: argon2id registration would take ~50 ms each). Their password hash is a marker
@@ -85,8 +88,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(home: Path, port: int) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen([str(ROOT / ".venv/bin/os1"), "serve", "--port", str(port)], env=server_env(home),
+def start_server(home: Path, port: int, stats: Path) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen([str(ROOT / ".venv/bin/os1"), "serve", "--port", str(port), "--stats", str(stats)],
+                              env=server_env(home),
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -116,15 +120,24 @@ def cpu_s(pid: int) -> float:
 
 def run_size(n: int, keys: list[str], home: Path, args: argparse.Namespace) -> dict[str, Any]:
     port = free_port()
-    server = start_server(home, port)
+    stats = home_file(args, f"server-stats-{n}.json")
+    server = start_server(home, port, stats)
     try:
-        return measure(n, keys[:n], server, port, args)
+        result = measure(n, keys[:n], server, port, args)
     finally:
         server.terminate()
         try:
-            server.wait(timeout=20)
+            server.wait(timeout=60)
         except subprocess.TimeoutExpired:
             server.kill()
+    # The server's own figure (EVAL.md §4: its receipt of a message to its first reply delta), written as it stops.
+    server_ms = json.loads(stats.read_text())["turn_overhead_ms"] if stats.exists() else []
+    return {**server_overhead(server_ms), **result}
+
+
+def server_overhead(ms: list[float]) -> dict[str, Any]:
+    return {"overhead_ms_p50": round(percentile(ms, 50), 1) if ms else None,
+            "overhead_ms_p99": round(percentile(ms, 99), 1) if ms else None, "server_timed_turns": len(ms)}
 
 
 def measure(n: int, keys: list[str], server: subprocess.Popen[bytes], port: int,
@@ -161,7 +174,10 @@ def summarize(n: int, held: dict[str, Any], final: dict[str, Any], base_rss: int
     connected = int(held.get("connected", 0))
     return {
         "n": n, "held": int(final.get("held", 0)), "errors": int(held.get("errors", 0)) + int(final.get("errors", 0)),
-        "overhead_ms_p50": round(percentile(latencies, 50), 1), "overhead_ms_p99": round(percentile(latencies, 99), 1),
+        # Seen by the client: send -> first delta received, so also the time the message waited in the
+        # sockets and the client's own event loop; stricter than the server's figure.
+        "client_overhead_ms_p50": round(percentile(latencies, 50), 1),
+        "client_overhead_ms_p99": round(percentile(latencies, 99), 1),
         "rss_kb_per_conn": round((held_rss - base_rss) / connected, 1) if connected else None,
         "active": final.get("active"), "turns": len(latencies), "connect_s": held.get("connect_s"),
         "server_rss_mb_base": round(base_rss / 1024, 1), "server_rss_mb_held": round(held_rss / 1024, 1),
@@ -170,7 +186,7 @@ def summarize(n: int, held: dict[str, Any], final: dict[str, Any], base_rss: int
         "client_cpu_pct_active_phase": round(100 * final.get("client_cpu_s", 0) / wall, 1) if wall else None,
         "active_phase_s": round(wall, 1),
         # A conversation's first message also opens its Session (profile, persona, hooks): shown apart.
-        "overhead_ms_p50_p99_by_message": [[round(percentile(turns, 50), 1), round(percentile(turns, 99), 1)]
+        "client_overhead_ms_p50_p99_by_message": [[round(percentile(turns, 50), 1), round(percentile(turns, 99), 1)]
                                            for turns in by_message],
     }
 
@@ -264,6 +280,7 @@ def parent_main(args: argparse.Namespace) -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps({"results": [{k: r[k] for k in ("n", "held", "errors", "overhead_ms_p50", "overhead_ms_p99",
+                                                     "client_overhead_ms_p50", "client_overhead_ms_p99",
                                                      "rss_kb_per_conn")} for r in results]}))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,6 +16,9 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="address to listen on (127.0.0.1: this machine only)")]
     = DEFAULT_HOST,
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port")] = DEFAULT_PORT,
+    stats: Annotated[Path | None, typer.Option(
+        "--stats", help="when the server stops, write each recent text turn's overhead (ms from receiving the "
+        "message to sending the first reply delta) to this JSON file; bench/concurrency.py uses it")] = None,
 ) -> None:
     """Serve many people at once: accounts, history and memory over REST, an OpenAI-compatible
     /v1/chat/completions and a realtime WebSocket (/v1/realtime). Example: `os1 serve --port 8170`."""
@@ -27,7 +31,7 @@ def serve(
 
     settings = get_settings()
     check_bind(host, settings)  # before the model loads: a refused start should be instant
-    app = create_app(settings, host=host)
+    app = create_app(settings, host=host, stats=stats)
     mode = "no login (local mode)" if settings.server_auth == "none" else "accounts"
     console.print(f"os1 serve on http://{host}:{port} ({mode}); API spec at /openapi.json")
     _raise_open_files_limit()

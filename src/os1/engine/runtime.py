@@ -114,7 +114,7 @@ class Engine:
 def open_engine(settings: Settings, llm: LLM | None = None) -> Engine:
     """The shared engine of `os1 serve`; ``llm`` replaces the configured backend (tests pass a scripted one).
     Many users share the model's slots through a fair queue (llm/queue.py)."""
-    store = open_configured_store(settings)
+    store = open_configured_store(settings, server=True)
     slots = settings.server_llm_slots
     try:
         shared: LLM = FairLLM(llm or create_llm(settings, n_parallel=slots), slots)

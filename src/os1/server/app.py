@@ -6,6 +6,7 @@ import ipaddress
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from fastapi import FastAPI, WebSocket
 from fastapi.middleware.cors import CORSMiddleware
@@ -60,15 +61,19 @@ class OS1App(FastAPI):
 
 
 def create_app(settings: Settings, *, llm: LLM | None = None, host: str = DEFAULT_HOST,
-               clock: Callable[[], datetime] = utc_now, login_limiter: RateLimiter | None = None) -> FastAPI:
+               clock: Callable[[], datetime] = utc_now, login_limiter: RateLimiter | None = None,
+               stats: Path | None = None) -> FastAPI:
     """The whole server for ``settings``; ``llm`` replaces the configured model (tests pass a scripted one),
-    ``clock`` is what tokens expire by."""
+    ``clock`` is what tokens expire by; ``stats``: where to write the turn times (server/turn_times.py) as the
+    app stops."""
     check_bind(host, settings)
     state = _state(settings, llm, clock, login_limiter or RateLimiter())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        if stats is not None:  # here, not after uvicorn.run: on SIGTERM uvicorn re-raises the signal once shut down
+            state.turn_times.write(stats)
         await state.aclose()
 
     app = OS1App(title="OS1", version=__version__, lifespan=lifespan,

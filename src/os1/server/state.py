@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 from starlette.requests import HTTPConnection
@@ -15,6 +15,7 @@ from os1.server.auth import Auth, Caller, bearer
 from os1.server.errors import ForbiddenError
 from os1.server.ratelimit import RateLimiter
 from os1.server.sessions import Sessions
+from os1.server.turn_times import TurnTimes
 
 
 @dataclass
@@ -25,6 +26,8 @@ class ServerState:
     sessions: Sessions
     memory: Memory  # the engine's, or a keyword-only one when memory is off (listing and forgetting still work)
     login_limiter: RateLimiter
+    # Each text turn's receipt-to-first-delta time (server/turn_times.py; `os1 serve --stats`).
+    turn_times: TurnTimes = field(default_factory=TurnTimes)
 
     @property
     def local_mode(self) -> bool:

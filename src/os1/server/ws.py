@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -69,11 +70,12 @@ async def _send_quietly(ws: WebSocket, event: dict[str, Any]) -> None:
 class Conversation:
     """One connection: queued user text, at most one response running, cancellable at any delta."""
 
-    __slots__ = ("_sending", "_voice", "pending", "response", "state", "user_id", "ws")
+    __slots__ = ("_sending", "_voice", "pending", "received_at", "response", "state", "user_id", "ws")
 
     def __init__(self, ws: WebSocket, state: ServerState, user_id: str) -> None:
         self.ws, self.state, self.user_id = ws, state, user_id
         self.pending: list[str] = []
+        self.received_at = 0.0  # when the event being handled came in (perf_counter): a turn's overhead starts here
         self.response: asyncio.Task[None] | None = None
         self._sending = asyncio.Lock()  # the reader and the running response both send: one frame at a time
         self._voice: VoiceChannel | None = None  # made at the first audio event: an idle socket holds none
@@ -108,6 +110,7 @@ class Conversation:
 
     async def _receive(self) -> dict[str, Any] | None:
         raw = await self.ws.receive_text()
+        self.received_at = time.perf_counter()
         if len(raw) > MAX_BODY_BYTES:
             await self._send(_error("too_large", f"an event is at most {MAX_BODY_BYTES} bytes"))
             return None
@@ -181,7 +184,7 @@ class Conversation:
             return
         text, self.pending = "\n".join(self.pending), []
         text = await self.state.sessions.check_input(self.user_id, text)
-        self.response = asyncio.create_task(self._respond(new_id("resp"), text))
+        self.response = asyncio.create_task(self._respond(new_id("resp"), text, self.received_at))
 
     async def _response_cancel(self, event: dict[str, Any]) -> None:
         if self._voice is not None and await self._voice.cancel():
@@ -199,17 +202,20 @@ class Conversation:
             self.response.cancel()
             await asyncio.gather(self.response, return_exceptions=True)
 
-    async def _respond(self, response_id: str, text: str) -> None:
+    async def _respond(self, response_id: str, text: str, received_at: float) -> None:
         """Stream one reply; cancelling this task stops the model, and the Session stores the reply
-        truncated where it stopped."""
+        truncated where it stopped. ``received_at``: when the event asking for it came in."""
         await self._send({"type": "response.created", "response": {"id": response_id, "status": "in_progress"}})
-        said, status = "", "completed"
+        said, status, timed = "", "completed", False
         try:
             async with contextlib.aclosing(self.state.sessions.reply(self.user_id, text)) as deltas:
                 async for delta in deltas:
                     said += delta
                     await self._send({"type": "response.output_text.delta", "response_id": response_id,
-                                             "delta": delta})
+                                      "delta": delta})
+                    if not timed:
+                        self.state.turn_times.add(1000 * (time.perf_counter() - received_at))
+                        timed = True
             await self._send({"type": "response.output_text.done", "response_id": response_id, "text": said})
         except asyncio.CancelledError:
             status = "cancelled"

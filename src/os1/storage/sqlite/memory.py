@@ -8,13 +8,16 @@ entities live in their own tables (not only as JSON on the item) so "what cites 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
+import time
 from collections.abc import Sequence
 from datetime import datetime
 
 from os1.core.ids import new_id
 from os1.core.memory import MemoryAction, MemoryChange, MemoryItem, MemoryKind, NewMemory
 from os1.storage.shared import interleave_by_entity, stored_item
+from os1.storage.sqlite.group_commit import commit_pending
 from os1.storage.sqlite.owned import SLOT_SHIFT, owned_match
 from os1.storage.sqlite.util import ROUTINE_SECURE_DELETE, dt, now_utc, transaction, ts
 
@@ -23,6 +26,8 @@ _COLUMNS = (
     "confidence, importance, subject, attribute, superseded_by"
 )
 # Words said just before and after an utterance count this much against its own words (tuned on LoCoMo).
+log = logging.getLogger(__name__)
+
 CONTEXT_WEIGHT = 0.8
 # SQLite allows 32766 host parameters; stay well below it when expanding IN (...) lists.
 _CHUNK = 500
@@ -287,14 +292,14 @@ class SQLiteMemory:
     async def forget(self, user_id: str, ids: Sequence[str]) -> int:
         """Forget items for good. Runs last in ``Memory.forget``: besides the items it scrubs what the earlier
         steps (messages, journal) and everyday writes left behind in the file."""
+        commit_pending(self.con)  # the checkpoint below must find no transaction open
         self.con.execute("PRAGMA secure_delete=ON")  # everything this frees is overwritten, whole pages too
         try:
             gone = self._forget(user_id, ids)
             zero_free_pages(self.con)
         finally:
             self.con.execute(f"PRAGMA secure_delete={ROUTINE_SECURE_DELETE}")
-        # Old page images stay in the write-ahead log until a checkpoint; copy back and empty it now.
-        self.con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        empty_log(self.con)
         return gone
 
     def _forget(self, user_id: str, ids: Sequence[str]) -> int:
@@ -382,6 +387,17 @@ class SQLiteMemory:
 
 
 _ZERO_PAGES_PER_ROW = 16384
+_EMPTY_LOG_TRIES = 20
+
+
+def empty_log(con: sqlite3.Connection) -> None:
+    """Old page images stay in the write-ahead log until a checkpoint: copy them back and empty it now. A
+    server's checkpoint thread (checkpointer.py) may be running one this instant: wait for it (~ms)."""
+    for _ in range(_EMPTY_LOG_TRIES):
+        if con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0:
+            return
+        time.sleep(0.01)
+    log.warning("the write-ahead log could not be emptied after forgetting; the next checkpoint will")
 
 
 def zero_free_pages(con: sqlite3.Connection) -> None:

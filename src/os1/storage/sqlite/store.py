@@ -3,7 +3,9 @@
 One connection per store, in autocommit mode (isolation_level=None) so each write is its own committed
 transaction: a message is on disk (in the WAL) when ``add`` returns, and a SIGKILL afterwards loses
 nothing. WAL lets several processes read while one writes; busy_timeout makes a second writer wait
-instead of failing.
+instead of failing. A server's store (``server=True``) commits each turn of the event loop's writes together
+and checkpoints on a thread of its own (group_commit.py, checkpointer.py); what the user said still commits
+when ``add`` returns.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from os1.storage.base import (
 )
 from os1.storage.sqlite.accounts import SQLiteAccounts
 from os1.storage.sqlite.affect import SQLiteAffect
+from os1.storage.sqlite.checkpointer import WalCheckpointer
+from os1.storage.sqlite.group_commit import GroupCommitConnection, commit_pending
 from os1.storage.sqlite.memory import SQLiteMemory
 from os1.storage.sqlite.migrations import LATEST, migrate
 from os1.storage.sqlite.persona import SQLiteJournal, SQLitePersona
@@ -43,10 +47,11 @@ from os1.storage.sqlite.util import ts as _ts
 LOCAL_USER_NAME = "local"
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path, *, group_commit: bool = False) -> sqlite3.Connection:
+    factory = GroupCommitConnection if group_commit else sqlite3.Connection
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(path, isolation_level=None, timeout=10.0, check_same_thread=False)
+        con = sqlite3.connect(path, isolation_level=None, timeout=10.0, check_same_thread=False, factory=factory)
         con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA synchronous=NORMAL")  # durable against process death; fsync at checkpoints
         con.execute("PRAGMA foreign_keys=ON")
@@ -64,8 +69,9 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 class SQLiteStore:
-    def __init__(self, con: sqlite3.Connection) -> None:
+    def __init__(self, con: sqlite3.Connection, checkpointer: WalCheckpointer | None = None) -> None:
         self.con = con
+        self.checkpointer = checkpointer
         self.users: UserRepo = _Users(con)
         self.accounts: AccountRepo = SQLiteAccounts(con)
         self.profiles: ProfileRepo = _Profiles(con)
@@ -78,6 +84,8 @@ class SQLiteStore:
         self.journal: JournalRepo = SQLiteJournal(con)
 
     async def close(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.con.close()
 
     def recover_interrupted(self) -> int:
@@ -86,9 +94,10 @@ class SQLiteStore:
         return cur.rowcount
 
 
-def open_store(path: Path, *, recover: bool = True) -> SQLiteStore:
-    """Open (creating and migrating as needed) the database at ``path``."""
-    con = connect(path)
+def open_store(path: Path, *, recover: bool = True, server: bool = False) -> SQLiteStore:
+    """Open (creating and migrating as needed) the database at ``path``. ``server``: for a process serving
+    many users (`os1 serve`): group commit and checkpoints off the event loop, as said above."""
+    con = connect(path, group_commit=server)
     try:
         version = migrate(con)
     except sqlite3.DatabaseError as exc:
@@ -98,7 +107,11 @@ def open_store(path: Path, *, recover: bool = True) -> SQLiteStore:
     if version > LATEST:
         con.close()
         raise StorageError(f"the database {path} is from a newer OS1 (schema {version})", "upgrade OS1")
-    store = SQLiteStore(con)
+    checkpointer = None
+    if server:
+        con.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's thread does it
+        checkpointer = WalCheckpointer(path).start()
+    store = SQLiteStore(con, checkpointer)
     if recover:
         store.recover_interrupted()
     return store
@@ -118,8 +131,7 @@ class _Users:
         return User(row[0], row[1], _dt(row[2])) if row else None
 
     async def local_user(self) -> User:
-        self.con.execute("BEGIN IMMEDIATE")  # two processes starting at once must agree on one user
-        try:
+        with transaction(self.con):  # two processes starting at once must agree on one user
             row = self.con.execute(
                 "SELECT id, name, created_at FROM users WHERE name = ? ORDER BY id LIMIT 1", (LOCAL_USER_NAME,)
             ).fetchone()
@@ -128,10 +140,6 @@ class _Users:
                 self.con.execute("INSERT INTO users VALUES (?, ?, ?)", (user.id, user.name, _ts(user.created_at)))
             else:
                 user = User(row[0], row[1], _dt(row[2]))
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
         return user
 
 
@@ -216,6 +224,8 @@ class _Messages:
         )
         if cur.rowcount != 1:
             raise NotFoundError(f"no conversation {conversation_id} for this user", "start a new conversation")
+        if role is Role.USER:  # what the user said is stored before anything else happens
+            commit_pending(self.con)
         return msg
 
     async def update(self, user_id: str, message_id: str, content: str, status: MessageStatus) -> None:

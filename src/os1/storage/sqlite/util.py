@@ -26,7 +26,12 @@ def dt(value: str) -> datetime:
 
 @contextmanager
 def transaction(con: sqlite3.Connection) -> Iterator[None]:
-    """One write transaction on an autocommit connection: all of it lands, or none."""
+    """One write transaction on an autocommit connection: all of it lands, or none. Inside a transaction
+    already open (a server's group commit, group_commit.py) it is a savepoint of that one."""
+    if con.in_transaction:
+        with _savepoint(con):
+            yield
+        return
     con.execute("BEGIN IMMEDIATE")
     try:
         yield
@@ -34,3 +39,16 @@ def transaction(con: sqlite3.Connection) -> Iterator[None]:
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
+
+
+@contextmanager
+def _savepoint(con: sqlite3.Connection) -> Iterator[None]:
+    con.execute("SAVEPOINT os1_part")
+    try:
+        yield
+    except BaseException:
+        if con.in_transaction:  # some errors roll the whole transaction back, savepoint and all
+            con.execute("ROLLBACK TO os1_part")
+            con.execute("RELEASE os1_part")
+        raise
+    con.execute("RELEASE os1_part")
