@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -27,6 +28,7 @@ from os1.server.sessions import Sessions
 from os1.server.state import ServerState
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8170
+log = logging.getLogger(__name__)
 
 
 def is_loopback(host: str) -> bool:
@@ -72,9 +74,13 @@ def create_app(settings: Settings, *, llm: LLM | None = None, host: str = DEFAUL
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        if stats is not None:  # here, not after uvicorn.run: on SIGTERM uvicorn re-raises the signal once shut down
-            state.turn_times.write(stats)
-        await state.aclose()
+        try:
+            if stats is not None:  # here, not after uvicorn.run: on SIGTERM uvicorn re-raises the signal once done
+                state.turn_times.write(stats)
+        except OSError as exc:
+            log.error("cannot write the turn times to %s: %s", stats, exc)
+        finally:
+            await state.aclose()
 
     app = OS1App(title="OS1", version=__version__, lifespan=lifespan,
                   description="Your OS over HTTP: accounts, history, memory, an OpenAI-compatible chat API and a "
