@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -67,3 +68,67 @@ def test_each_event_loop_gets_its_own_gate() -> None:
 def test_a_lane_needs_room_for_one_job() -> None:
     with pytest.raises(ValueError):
         BackgroundLane(width=0)
+
+
+async def test_jobs_give_way_to_turns_in_their_prelude_until_it_ends() -> None:
+    lane = BackgroundLane(width=2, max_defer_s=5.0)
+    ran = []
+
+    async def job() -> None:
+        ran.append("job")
+
+    prelude = lane.prelude()
+    task = asyncio.create_task(lane.run(job()))
+    await asyncio.sleep(0.05)
+    assert ran == []  # a turn is before its first delta: the learning waits
+    prelude.end()
+    prelude.end()  # ending twice counts once
+    await asyncio.wait_for(task, 1)
+    assert ran == ["job"]
+
+
+async def test_a_job_waits_for_the_last_of_several_preludes() -> None:
+    lane = BackgroundLane(width=1, max_defer_s=5.0)
+    ran = []
+
+    async def job() -> None:
+        ran.append("job")
+
+    first, second = lane.prelude(), lane.prelude()
+    task = asyncio.create_task(lane.run(job()))
+    first.end()
+    await asyncio.sleep(0.05)
+    assert ran == []
+    second.end()
+    await asyncio.wait_for(task, 1)
+    assert ran == ["job"]
+
+
+async def test_a_job_runs_anyway_once_it_has_waited_max_defer_since_it_was_queued() -> None:
+    lane = BackgroundLane(width=1, max_defer_s=0.1)
+    ran = []
+
+    async def job() -> None:
+        ran.append("job")
+
+    lane.prelude()  # a turn that never reaches its first delta (a slow model) must not starve the lane
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await asyncio.wait_for(lane.run(job()), 2)
+    assert ran == ["job"] and 0.08 <= loop.time() - started < 1.5
+
+
+def test_a_prelude_of_a_finished_event_loop_does_not_count_in_the_next() -> None:
+    lane = BackgroundLane(width=1, max_defer_s=5.0)
+    left: list[object] = []
+
+    async def start_a_turn() -> None:
+        left.append(lane.prelude())  # never ended in this loop
+
+    async def noop() -> None:
+        await asyncio.sleep(0)
+
+    asyncio.run(start_a_turn())
+    started = time.monotonic()
+    asyncio.run(lane.run(noop()))  # the new loop has no turn in its prelude: no waiting
+    assert time.monotonic() - started < 1.0

@@ -188,13 +188,24 @@ class Session:
         stored complete) only once it reports that everything was played.
         """
         text = self.check_input(text)
+        # Until its first delta this turn goes before the learning from other turns (engine/background.py).
+        prelude = self.background.prelude()
+        try:
+            async with contextlib.aclosing(self._turn(text, delivery)) as deltas:
+                async for delta in deltas:
+                    prelude.end()
+                    yield delta
+        finally:
+            prelude.end()
+
+    async def _turn(self, text: str, delivery: Delivery | None) -> AsyncGenerator[str, None]:
         now = self.clock()
         said = await self.store.messages.add(self.user_id, self.conversation.id, Role.USER, text, created_at=now)
         log.info("turn user=%s conversation=%s message=%s", self.user_id, self.conversation.id, said.id)
         self.use.touch(now)
         if version := await self.store.persona.latest(self.user_id):  # reflection may have made a new one
             self.persona = version.state
-        turn = self._turn(said)
+        turn = self._turn_of(said)
         fixed = self.care.fixed_reply(text, self.profile.user_name) if self.care else None
         if fixed is not None:
             await self.store.care_events.record(self.user_id, fixed.kind.value, now)
@@ -208,7 +219,7 @@ class Session:
             async for delta in deltas:
                 yield delta
 
-    def _turn(self, said: StoredMessage) -> Turn:
+    def _turn_of(self, said: StoredMessage) -> Turn:
         identity = self.profile.identity
         return Turn(self.user_id, self.conversation.id, said.id, said.content, said.created_at,
                     user_name=self.profile.user_name, os_name=identity.name if identity else "")
