@@ -7,9 +7,9 @@ import pytest
 from os1.voice.chunker import SentenceChunker
 
 
-def chunk(text: str, step: int = 1, first_clause_words: int = 0) -> list[str]:
+def chunk(text: str, step: int = 1, first_clause_words: int = 0, first_chunk_max_words: int = 0) -> list[str]:
     """Stream ``text`` in pieces of ``step`` characters, as an LLM would; then flush."""
-    chunker = SentenceChunker(first_clause_words)
+    chunker = SentenceChunker(first_clause_words, first_chunk_max_words)
     out = []
     for i in range(0, len(text), step):
         out += chunker.push(text[i: i + step])
@@ -70,3 +70,34 @@ def test_no_early_cut_when_the_first_clause_is_short() -> None:
 def test_empty_stream_gives_nothing() -> None:
     assert chunk("") == []
     assert chunk("   ") == []
+
+
+@pytest.mark.parametrize("step", [1, 3])
+def test_a_long_first_sentence_without_a_comma_is_cut_after_enough_words(step: int) -> None:
+    text = "The ocean is a vast body of water that covers most of the planet. It is deep."
+    assert chunk(text, step, first_clause_words=6, first_chunk_max_words=8) == [
+        "The ocean is a vast body of water", "that covers most of the planet.", "It is deep."]
+    # Arriving whole, the sentence is already complete: nothing to gain by cutting it.
+    assert chunk(text, 100, first_clause_words=6, first_chunk_max_words=8) == [
+        "The ocean is a vast body of water that covers most of the planet.", "It is deep."]
+
+
+def test_the_word_cut_waits_for_the_next_word_so_none_is_split() -> None:
+    chunker = SentenceChunker(first_clause_words=6, first_chunk_max_words=3)
+    assert chunker.push("One two thr") == []
+    assert chunker.push("ee ") == []  # "three" may go on ("threefold"): not yet
+    assert chunker.push("f") == ["One two three"]
+    assert chunker.push("our five six seven. Eight") == ["four five six seven."]  # only the first chunk is cut
+
+
+def test_a_sentence_end_or_a_comma_comes_before_the_word_cut() -> None:
+    assert chunk("Sure thing. Let me think about that for you now.", first_chunk_max_words=8) == [
+        "Sure thing.", "Let me think about that for you now."]
+    assert chunk("Well you know what I think, it depends on you.", first_clause_words=6,
+                 first_chunk_max_words=8) == ["Well you know what I think,", "it depends on you."]
+
+
+def test_the_default_cuts_a_long_first_sentence() -> None:
+    chunker = SentenceChunker()
+    out = chunker.push("The ocean is a vast body of water that covers")
+    assert out == ["The ocean is a vast body of water"]
