@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.testclient import TestClient
+from starlette.testclient import TestClient, WebSocketTestSession
 
 from os1.config import Settings
 from os1.server import create_app
@@ -83,3 +83,12 @@ def wait_for(check: Callable[[], Any], timeout_s: float = 10.0) -> Any:
             return found
         time.sleep(0.05)
     raise AssertionError("timed out waiting")
+
+
+def until_done(ws: WebSocketTestSession) -> list[dict[str, Any]]:
+    """The realtime events up to and including ``response.done``."""
+    events = []
+    while True:
+        events.append(ws.receive_json())
+        if events[-1]["type"] == "response.done":
+            return events

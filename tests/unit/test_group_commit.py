@@ -18,6 +18,7 @@ from os1.memory.service import Memory
 from os1.storage.sqlite import SQLiteStore, open_store
 from os1.storage.sqlite.group_commit import GroupCommitConnection, commit_pending
 from os1.storage.sqlite.util import transaction
+from tests.unit.db_kit import all_text
 
 
 def _count(db: Path, table: str) -> int:
@@ -243,20 +244,6 @@ async def test_writes_of_one_loop_turn_are_one_commit_and_fewer_log_frames(tmp_p
     assert 0 < grouped_frames < plain_frames
 
 
-def _all_text(db: Path) -> str:
-    """Every value of every table (FTS shadow tables included) and the raw bytes of the files
-    (as tests/unit/test_memory.py)."""
-    con = sqlite3.connect(db)
-    tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    dump = []
-    for table in tables:
-        for row in con.execute(f'SELECT * FROM "{table}"'):
-            dump.append(" ".join(v.decode("latin-1") if isinstance(v, bytes) else str(v) for v in row))
-    con.close()
-    raw = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
-    return "\n".join(dump) + raw.decode("latin-1")
-
-
 async def test_forget_on_a_server_store_leaves_no_trace_even_with_a_batch_open(tmp_path: Path) -> None:
     db = tmp_path / "os1.db"
     store = await _server_store(db)
@@ -268,7 +255,7 @@ async def test_forget_on_a_server_store_leaves_no_trace_even_with_a_batch_open(t
         for text in ("My sister Zelda is getting married in June.", "I adopted a cat named Biscuit."):
             msg = await store.messages.add(user.id, conv.id, Role.USER, text)
             said.append(Utterance(text, "Me", msg.created_at, msg.id, conv.id))
-        assert "Zelda" in _all_text(db)  # the user's words are committed already
+        assert "Zelda" in all_text(db)  # the user's words are committed already
         await memory.remember(user.id, said)
         await store.messages.add(user.id, conv.id, Role.ASSISTANT, "What lovely news!")
         assert store.con.in_transaction  # what was remembered, and the reply, wait in the open batch
@@ -277,7 +264,7 @@ async def test_forget_on_a_server_store_leaves_no_trace_even_with_a_batch_open(t
 
         assert gone >= 1
         assert not store.con.in_transaction
-        text = _all_text(db).lower()
+        text = all_text(db).lower()
         assert "zelda" not in text and "married" not in text
         assert "biscuit" in text  # what was not forgotten stays
         assert Path(f"{db}-wal").stat().st_size == 0

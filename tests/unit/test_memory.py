@@ -16,6 +16,7 @@ from os1.memory.episodes import Utterance
 from os1.memory.service import Memory
 from os1.storage.sqlite import SQLiteStore, open_store
 from os1.storage.sqlite.migrations import MIGRATIONS, migrate
+from tests.unit.db_kit import all_text
 
 T0 = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)  # a Monday
 
@@ -67,19 +68,6 @@ async def test_saying_the_same_thing_twice_merges_into_one_fact_citing_both(stor
     assert len(facts) == 1 and facts[0].source_ids == ("a", "b")
 
 
-def _all_text(db: Path) -> str:
-    """Every value of every table (FTS shadow tables included) and the raw bytes of the files."""
-    con = sqlite3.connect(db)
-    tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    dump = []
-    for table in tables:
-        for row in con.execute(f'SELECT * FROM "{table}"'):
-            dump.append(" ".join(v.decode("latin-1") if isinstance(v, bytes) else str(v) for v in row))
-    con.close()
-    raw = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
-    return "\n".join(dump) + raw.decode("latin-1")
-
-
 async def test_forget_leaves_no_trace_in_any_table_index_or_file(os1_home: Path, embedder: object) -> None:
     db = os1_home / "os1.db"
     store = open_store(db)
@@ -98,12 +86,12 @@ async def test_forget_leaves_no_trace_in_any_table_index_or_file(os1_home: Path,
     later = await store.messages.add(user.id, conv.id, Role.USER, "Work was quiet today.")
     await store.journal.add(user.id, NewJournalEntry("A quiet day at work.", "", JournalSource.FALLBACK, conv.id,
                                                      later.id))
-    assert "Zelda" in _all_text(db)
+    assert "Zelda" in all_text(db)
 
     gone = await memory.forget(user.id, await memory.about(user.id, "my sister"))
 
     assert gone >= 3  # two episodes and the relationship fact
-    assert "zelda" not in _all_text(db).lower() and "married" not in _all_text(db)
+    assert "zelda" not in all_text(db).lower() and "married" not in all_text(db)
     assert await store.memory.keyword(user.id, '"zelda"', 10) == []
     assert await store.messages.search(user.id, "Zelda") == []
     assert [h.item.text for h in await memory.recall(user.id, "Zelda wedding speech", now=T0)] == [
@@ -217,10 +205,10 @@ async def test_forget_also_wipes_pages_that_everyday_writes_freed_without_wiping
         await store.messages.update(user.id, msg.id, long_text + " P.S.", MessageStatus.COMPLETE)
     store.con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert int(store.con.execute("PRAGMA freelist_count").fetchone()[0]) > 0
-    assert "zelda" in _all_text(db).lower()
+    assert "zelda" in all_text(db).lower()
 
     await memory.forget(user.id, await memory.about(user.id, "Zelda"))
 
-    assert "zelda" not in _all_text(db).lower()
+    assert "zelda" not in all_text(db).lower()
     assert store.con.execute("PRAGMA secure_delete").fetchone()[0] == 2  # FAST again for everyday writes
     await store.close()

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from starlette.testclient import TestClient, WebSocketTestSession
+from starlette.testclient import TestClient
 
-from tests.unit.server_kit import make_app, sign_up
+from tests.unit.server_kit import make_app, sign_up, until_done
 
 LONG = " ".join(f"word{i}" for i in range(200))
-
-
-def _until_done(ws: WebSocketTestSession) -> list[dict[str, Any]]:
-    events = []
-    while True:
-        events.append(ws.receive_json())
-        if events[-1]["type"] == "response.done":
-            return events
 
 
 def test_text_round_trip_with_deltas_and_done(os1_home: Path) -> None:
@@ -30,7 +21,7 @@ def test_text_round_trip_with_deltas_and_done(os1_home: Path) -> None:
                 "type": "message", "role": "user", "content": [{"type": "input_text", "text": "hello"}]}})
             assert ws.receive_json()["type"] == "conversation.item.created"
             ws.send_json({"type": "response.create"})
-            events = _until_done(ws)
+            events = until_done(ws)
         kinds = [e["type"] for e in events]
         assert kinds[0] == "response.created" and kinds[-2:] == ["response.output_text.done", "response.done"]
         deltas = [e["delta"] for e in events if e["type"] == "response.output_text.delta"]
@@ -48,7 +39,7 @@ def test_auth_by_first_message_and_refusal_without_it(os1_home: Path) -> None:
             ws.send_json({"type": "auth", "token": ann.token})
             assert ws.receive_json()["type"] == "session.created"
             ws.send_json({"type": "input_text", "text": "hey"})
-            assert _until_done(ws)[-1]["response"]["status"] == "completed"
+            assert until_done(ws)[-1]["response"]["status"] == "completed"
         with client.websocket_connect("/v1/realtime") as ws:
             ws.send_json({"type": "input_text", "text": "hey"})
             assert ws.receive_json()["error"]["code"] == "invalid_auth"
@@ -64,7 +55,7 @@ def test_cancel_stops_the_reply_and_it_is_stored_truncated(os1_home: Path) -> No
             for _ in range(3):
                 assert ws.receive_json()["type"] == "response.output_text.delta"
             ws.send_json({"type": "response.cancel"})
-            done = _until_done(ws)[-1]
+            done = until_done(ws)[-1]
             assert done["response"]["status"] == "cancelled"
         reply = client.get("/api/history", headers=ann.headers).json()[-1]
         assert reply["role"] == "assistant" and reply["status"] == "truncated"
@@ -90,7 +81,7 @@ def test_bad_events_get_error_events_and_the_connection_lives_on(os1_home: Path)
             updated = ws.receive_json()
             assert updated["type"] == "session.updated"
             ws.send_json({"type": "input_text", "text": "still there?"})
-            assert _until_done(ws)[-1]["response"]["status"] == "completed"
+            assert until_done(ws)[-1]["response"]["status"] == "completed"
 
 
 def test_settle_loads_the_lexicons_before_the_first_turn_and_freezes_what_is_loaded(os1_home: Path) -> None:

@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from starlette.testclient import TestClient, WebSocketTestSession
+from starlette.testclient import TestClient
 
 from os1.server import create_app
 from os1.server.turn_times import TurnTimes
 from os1.testing import ScriptedLLM
-from tests.unit.server_kit import make_app, settings_for, sign_up
+from tests.unit.server_kit import make_app, settings_for, sign_up, until_done
 
 
 def test_the_ring_keeps_the_last_values_oldest_first() -> None:
@@ -42,14 +42,6 @@ def test_write_gives_json_with_the_values_rounded(tmp_path: Path) -> None:
     assert json.loads(out.read_text()) == {"turn_overhead_ms": []}
 
 
-def _until_done(ws: WebSocketTestSession) -> list[dict[str, Any]]:
-    events = []
-    while True:
-        events.append(ws.receive_json())
-        if events[-1]["type"] == "response.done":
-            return events
-
-
 def _turns(client: TestClient, *texts: str) -> list[dict[str, Any]]:
     ann = sign_up(client, "ann")
     events = []
@@ -57,7 +49,7 @@ def _turns(client: TestClient, *texts: str) -> list[dict[str, Any]]:
         assert ws.receive_json()["type"] == "session.created"
         for text in texts:
             ws.send_json({"type": "input_text", "text": text})
-            events += _until_done(ws)
+            events += until_done(ws)
     return events
 
 
