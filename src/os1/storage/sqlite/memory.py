@@ -25,9 +25,9 @@ _COLUMNS = (
     "id, user_id, kind, text, occurred_at, created_at, speaker, conversation_id, source_ids, entities, "
     "confidence, importance, subject, attribute, superseded_by"
 )
-# Words said just before and after an utterance count this much against its own words (tuned on LoCoMo).
 log = logging.getLogger(__name__)
 
+# Words said just before and after an utterance count this much against its own words (tuned on LoCoMo).
 CONTEXT_WEIGHT = 0.8
 # SQLite allows 32766 host parameters; stay well below it when expanding IN (...) lists.
 _CHUNK = 500
