@@ -107,13 +107,12 @@ def open_store(path: Path, *, recover: bool = True, server: bool = False) -> SQL
     if version > LATEST:
         con.close()
         raise StorageError(f"the database {path} is from a newer OS1 (schema {version})", "upgrade OS1")
-    checkpointer = None
-    if server:
-        con.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's thread does it
-        checkpointer = WalCheckpointer(path).start()
-    store = SQLiteStore(con, checkpointer)
+    store = SQLiteStore(con)
     if recover:
         store.recover_interrupted()
+    if server:  # last: nothing after it can fail and leave the thread running
+        con.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's thread does it
+        store.checkpointer = WalCheckpointer(path).start()
     return store
 
 
