@@ -91,6 +91,8 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--threads", type=int, default=1, help="CPU threads of the LLM (and of Whisper)")
     ap.add_argument("--threads-batch", type=int, help="CPU threads of the LLM reading prompts (default: --threads)")
     ap.add_argument("--max-tokens", type=int, default=96)
+    ap.add_argument("--no-write-ahead", action="store_true",
+                    help="at a pause only read the reply's prompt ahead, do not write the reply (as before)")
     ap.add_argument("--barge-after-s", type=float, default=1.0)
     ap.add_argument("--timeout-s", type=float, default=30.0, help="give up on a reply after this long")
     ap.add_argument("--models-dir", type=Path, default=DEFAULT_MODELS_DIR)
@@ -245,6 +247,7 @@ class Dialogue:
         if answer is not None and answer.first_played is not None:
             row.update(timings(answer, voice_end))
             row["speculated"] = answer.speculated
+            row["written_ahead"] = answer.written_ahead
             row["first_chunk"] = answer.first_chunk
         return row, answer
 
@@ -288,7 +291,8 @@ async def converse(utterances: list[Utterance], llm: LocalLLM, voices: Voices, a
         try:
             await warm_up(voices, llm, session, utterances[0])
             mic = PacedMicrophone()
-            conversation = RealtimeConversation(session, voices, PlaybackBuffer(voices.tts.rate))
+            conversation = RealtimeConversation(session, voices, PlaybackBuffer(voices.tts.rate),
+                                                write_ahead=not args.no_write_ahead)
             output = asyncio.create_task(PacedOutput(conversation.speaker).run())
             listening = asyncio.create_task(conversation.run(mic.chunks()))
             try:
@@ -327,6 +331,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "barge_in_confirm_ms_p50": p(confirm, 50),
         "barge_in_confirm_ms_p95": p(confirm, 95),
         "speculated": sum(bool(r.get("speculated")) for r in answered),
+        "written_ahead": sum(bool(r.get("written_ahead")) for r in answered),
         "wer": round(word_error_rate([(r["reference"], r["transcript"]) for r in rows]), 4),
     }
 
@@ -361,12 +366,14 @@ async def main() -> None:
         "command": command_line(),
         "settings": {"model": args.model, "threads_batch": args.threads_batch or args.threads,
                      "max_tokens": args.max_tokens, "barge_after_s": args.barge_after_s,
+                     "write_ahead": not args.no_write_ahead,
                      "voices": {"vad": voices.vad.name, "stt": voices.stt.name, "os": voices.tts.name},
                      "chunk_ms": 20, "output_block_ms": 20, "turns": vars_of(TurnConfig())},
         "per_utterance": rows,
     }
     print(json.dumps(report, indent=2))
-    columns = ["file", "latency_ms", *STEPS, "speculated", "barge_in_stop_ms", "barge_in_confirm_ms", "transcript"]
+    columns = ["file", "latency_ms", *STEPS, "speculated", "written_ahead", "barge_in_stop_ms", "barge_in_confirm_ms",
+               "transcript"]
     print(markdown_table(rows, columns), file=sys.stderr)
 
 

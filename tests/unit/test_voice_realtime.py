@@ -53,14 +53,15 @@ class GatedLLM(ScriptedLLM):
 class Rig:
     """A conversation, its speaker and what it captioned."""
 
-    def __init__(self, session: Session, heard: list[str], partial_ms: int = 0) -> None:
+    def __init__(self, session: Session, heard: list[str], partial_ms: int = 0, write_ahead: bool = True) -> None:
         self.speaker = PlaybackBuffer(SPEECH_RATE)
         self.captions: list[Caption] = []
         self.turns: list[TurnMarks] = []
         voices = Voices(EnergyVAD(), ScriptedSTT(heard), ToneTTS(WORD_S))
         # Partial hypotheses are off unless a test is about them: each one takes a line of the STT's script.
         self.conversation = RealtimeConversation(session, voices, self.speaker, TurnConfig(partial_ms=partial_ms),
-                                                 captions=self.captions.append, on_turn=self.turns.append)
+                                                 captions=self.captions.append, on_turn=self.turns.append,
+                                                 write_ahead=write_ahead)
 
     async def feed(self, audio: Audio) -> None:
         for i in range(0, len(audio.samples), CHUNK):
@@ -196,35 +197,55 @@ async def test_run_answers_a_microphone_and_stops_the_os_when_it_closes(store: S
     assert (reply.role, reply.status) == (Role.ASSISTANT, MessageStatus.TRUNCATED)
 
 
-async def test_the_model_reads_the_pause_words_ahead_and_the_turn_sends_that_same_prompt(store: SQLiteStore) -> None:
-    llm = GatedLLM(["Sure."], hold_after=0)  # held: the reply cannot start before the test looks
+async def test_the_reply_is_written_ahead_at_the_pause_and_the_turn_takes_it(store: SQLiteStore) -> None:
+    llm = GatedLLM(["Sure, one two three.", "Not asked for."], hold_after=1)
     session = await open_session(store, llm)
     rig = Rig(session, ["Count for me."])
+    await user_says(rig)
+    await rig.feed_until(lambda: bool(llm.requests) and llm.requests[-1][-1].content == "Count for me.")
+    assert rig.state is TurnState.USER_SPEAKING and not rig.turns  # written before the endpoint decided...
+    assert await session.history() == []  # ...and not stored, heard or captioned
+    assert rig.speaker.played == 0 and not rig.captions
+    await rig.feed_until(lambda: bool(rig.turns))
+    llm.gate.set()
+    await rig.feed_until(lambda: rig.state is TurnState.LISTENING)
+    assert len(llm.requests) == 1 and rig.turns[0].speculated and rig.turns[0].written_ahead
+    assert [m.content for m in await session.history()] == ["Count for me.", "Sure, one two three."]
+
+
+async def test_without_writing_ahead_the_model_reads_the_pause_words_and_the_turn_sends_that_prompt(
+        store: SQLiteStore) -> None:
+    llm = GatedLLM(["Sure."], hold_after=0)  # held: the reply cannot start before the test looks
+    session = await open_session(store, llm)
+    rig = Rig(session, ["Count for me."], write_ahead=False)
     await user_says(rig)
     await rig.feed_until(lambda: bool(llm.warmed) and llm.warmed[-1][-1].content == "Count for me.")
     assert rig.state is TurnState.USER_SPEAKING and not rig.turns  # read ahead before the endpoint decided
     await rig.feed_until(lambda: bool(llm.requests))
     assert llm.requests[0] == llm.warmed[-1]  # the real turn finds the read-ahead prompt in the cache
-    assert rig.turns[0].speculated
+    assert rig.turns[0].speculated and not rig.turns[0].written_ahead
     llm.gate.set()
     await rig.feed_until(lambda: rig.state is TurnState.LISTENING)
 
 
 async def test_speaking_on_after_the_pause_drops_the_speculation_without_a_trace(store: SQLiteStore) -> None:
-    llm = ScriptedLLM(["Once upon a time."])
+    llm = GatedLLM(["Never heard.", "Once upon a time."], hold_after=1)  # the first reply is never finished
     session = await open_session(store, llm)
     rig = Rig(session, ["Tell me", "Tell me a story."])
     await rig.feed(silence(0.3))
     await rig.feed(tone(0.5))
-    await rig.feed(silence(0.3))  # a pause: "Tell me" is transcribed and read ahead...
-    assert [w[-1].content for w in llm.warmed] == ["Tell me"]
+    await rig.feed(silence(0.3))  # a pause: a reply to "Tell me" is written ahead...
+    assert [r[-1].content for r in llm.requests] == ["Tell me"]
     await rig.feed(tone(0.5))  # ...but the user goes on
     assert rig.conversation._speculation is None
     await rig.feed_until(lambda: bool(rig.turns) and rig.turns[0].ended)
+    assert llm.closed_early  # the model stopped writing it
     history = await session.history()
     assert [(m.role, m.content) for m in history] == [(Role.USER, "Tell me a story."),
                                                       (Role.ASSISTANT, "Once upon a time.")]
-    assert rig.turns[0].speculated and [w[-1].content for w in llm.warmed][:2] == ["Tell me", "Tell me a story."]
+    assert [r[-1].content for r in llm.requests] == ["Tell me", "Tell me a story."]
+    assert rig.turns[0].speculated and rig.turns[0].written_ahead
+    assert rig.captions == [Caption("you", "Tell me a story."), Caption("os", "Once upon a time.")]
 
 
 async def test_a_short_burst_holds_the_voice_and_lets_it_go_on(store: SQLiteStore) -> None:

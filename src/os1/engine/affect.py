@@ -61,7 +61,13 @@ class AffectHook:
         self.llm_reader = llm_reader
 
     async def before_reply(self, turn: Turn) -> str | None:
-        emotion = await self._user_emotion(turn)
+        return await self._note(turn, await self._user_emotion(turn))
+
+    async def preview(self, turn: Turn) -> str | None:
+        """The same note, with the reading not stored."""
+        return await self._note(turn, self.read(turn.text))
+
+    async def _note(self, turn: Turn, emotion: Emotion) -> str | None:
         mood = mood_at(await self.store.affect.mood(turn.user_id), turn.at)
         return affect_note(emotion, mood, asks_for_diagnosis(turn.text))
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from os1.core.turns import Reply, Turn
 from os1.engine.care import CareKind, ContinuousUse
+from os1.engine.hooks import rarely_a_note
 from os1.storage.base import Store
 
 BREAK_NOTE = (
@@ -30,6 +31,7 @@ class BreakReminder:
     """The turn hook. ``after`` of zero turns reminders off."""
 
     name = "break_reminder"
+    preview = staticmethod(rarely_a_note)
 
     def __init__(self, store: Store, after: timedelta) -> None:
         self.store = store

@@ -26,6 +26,7 @@ from os1.core.affect import Speaker
 from os1.core.memory import MemoryItem, MemoryKind
 from os1.core.turns import Reply, Turn
 from os1.engine.care import CareKind
+from os1.engine.hooks import rarely_a_note
 from os1.engine.prompt import SITTING_GAP
 from os1.memory.service import Memory
 
@@ -43,6 +44,7 @@ class ConnectionHook:
     """The turn hook. ``enabled`` False turns nudges off (the setting ``connection_nudges``)."""
 
     name = "connection"
+    preview = staticmethod(rarely_a_note)
 
     def __init__(self, memory: Memory, enabled: bool = True) -> None:
         self.memory = memory

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from os1.core.affect import Emotion
 from os1.core.memory import MemoryItem, MemoryKind
 from os1.core.turns import Reply, Turn
+from os1.engine.hooks import rarely_a_note
 from os1.engine.prompt import SITTING_GAP
 from os1.memory.timeref import TimeSpan, resolve
 from os1.persona.emotion import read_emotion
@@ -141,6 +142,7 @@ class FollowUpHook:
     """The turn hook: on the first message of a sitting, at most one follow-up."""
 
     name = "follow_up"
+    preview = staticmethod(rarely_a_note)
 
     def __init__(self, store: Store, read: Callable[[str], Emotion] = read_emotion) -> None:
         self.store = store

@@ -83,6 +83,18 @@ class MemoryHook:
             return await self._forget(turn, intent.topic)
         if isinstance(intent, KnowRequest):
             return await self._known(turn)
+        return await self._recalled(turn)
+
+    async def preview(self, turn: Turn) -> str | None:
+        """The note without catching up or forgetting (a request to forget is carried out by the turn only)."""
+        intent = memory_intent(turn.text)
+        if isinstance(intent, ForgetRequest):
+            return None
+        if isinstance(intent, KnowRequest):
+            return await self._known(turn)
+        return await self._recalled(turn)
+
+    async def _recalled(self, turn: Turn) -> str | None:
         hits = await self.memory.recall(turn.user_id, turn.text, now=turn.at, k=self.policy.k * 2,
                                         min_score=self.policy.min_score, relevant_only=True)
         # What was said in this conversation is already in the prompt; recall what is not.

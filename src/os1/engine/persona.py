@@ -19,6 +19,7 @@ from os1.core.messages import MessageStatus
 from os1.core.persona import PersonaVersion
 from os1.core.turns import Reply, Turn
 from os1.engine.care import CareKind
+from os1.engine.hooks import rarely_a_note
 from os1.llm.base import LLM
 from os1.persona.emotion import read_emotion
 from os1.persona.growth import announcement_note
@@ -57,6 +58,9 @@ class PersonaHook:
         self._telling: dict[str, list[int]] = {}  # message id -> versions announced in its reply
         self._paused_at: dict[str, datetime] = {}  # user id -> when the OS last paused to think
         self._lock = asyncio.Lock()  # one reflection at a time: two quick turns must not reflect twice
+
+    # A pause to think, news about itself or a journal entry to share: on few turns.
+    preview = staticmethod(rarely_a_note)
 
     async def before_reply(self, turn: Turn) -> str | None:
         notes = []

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from os1.core.errors import OS1Error
 from os1.engine.session import Session
+from os1.engine.speculation import Speculation
 from os1.engine.voice import PAD_MS, Caption, CaptionSink, SpokenReply, VoiceConversation, Voices
 from os1.voice.audio import SPEECH_RATE, Audio, Samples
 from os1.voice.stream import FrameBlocker, PlaybackBuffer
@@ -56,6 +57,7 @@ class TurnMarks:
     ducked_at: float | None = None  # the user's speech held playback (the audible stop of a barge-in)
     interrupted_at: float | None = None  # playback was stopped by the user barging in (the gate confirmed it)
     speculated: bool = False  # the model had been reading this prompt since the pause
+    written_ahead: bool = False  # ...and the reply it wrote ahead (since the pause) was taken by the turn
     ended: bool = False  # the reply is over (played out, cut, failed, or there was nothing to say)
 
     def mark(self, step: str) -> None:
@@ -82,8 +84,10 @@ class RealtimeConversation(VoiceConversation):
     """``run(mic)`` listens to 16 kHz chunks until the microphone ends, speaking into ``speaker``."""
 
     def __init__(self, session: Session, voices: Voices, speaker: PlaybackBuffer, turns: TurnConfig | None = None,
-                 captions: CaptionSink | None = None, on_turn: MarksSink | None = None) -> None:
+                 captions: CaptionSink | None = None, on_turn: MarksSink | None = None,
+                 write_ahead: bool = True) -> None:
         super().__init__(session, voices, turns, captions)
+        self.write_ahead = write_ahead  # at the pause, write the reply itself ahead (else only read its prompt)
         self.speaker = speaker
         self.on_turn = on_turn or (lambda marks: None)
         self.marks: TurnMarks | None = None  # of the turn being answered
@@ -92,7 +96,9 @@ class RealtimeConversation(VoiceConversation):
         self._warming: asyncio.Task[None] | None = None
         self._pause_words: tuple[Pause, asyncio.Task[str]] | None = None  # the latest pause's transcription
         self._partial_words: asyncio.Task[None] | None = None  # a partial hypothesis being made
-        self._speculation: tuple[str, asyncio.Task[None]] | None = None  # words the model is reading ahead
+        # The pause's words, and the reply being written ahead for them (or the task reading their prompt).
+        self._speculation: tuple[str, Speculation | asyncio.Task[None]] | None = None
+        self._ahead: Speculation | None = None  # given to the turn being answered
         self.false_ducks = 0  # playback held for speech that did not turn out to be a barge-in
 
     @property
@@ -107,8 +113,12 @@ class RealtimeConversation(VoiceConversation):
                 await self.hear(chunk)
         finally:
             await self._end_reply(self.now_ms)  # the microphone closed: the OS stops too
-            tasks = [self._warming, self._partial_words,
-                     *(pair[1] for pair in (self._pause_words, self._speculation) if pair)]
+            ahead = self._speculation[1] if self._speculation else None
+            self._drop_speculation()
+            if isinstance(ahead, Speculation):
+                await ahead.stop()
+            tasks = [self._warming, self._partial_words, self._pause_words[1] if self._pause_words else None,
+                     ahead if isinstance(ahead, asyncio.Task) else None]
             for task in filter(None, tasks):
                 task.cancel()
             await asyncio.gather(*filter(None, tasks), return_exceptions=True)
@@ -141,7 +151,8 @@ class RealtimeConversation(VoiceConversation):
         elif isinstance(action, CancelSpeculation):
             self._drop_speculation()
         elif isinstance(action, EndOfTurn):
-            self._begin_turn(await self._timed_transcript(action))
+            text, self._ahead = await self._timed_transcript(action)
+            self._begin_turn(text)
         elif isinstance(action, DuckPlayback | ResumePlayback):
             self._duck(isinstance(action, DuckPlayback))
         elif isinstance(action, StopPlayback):
@@ -187,12 +198,15 @@ class RealtimeConversation(VoiceConversation):
             await self._read_ahead(text)
 
     def _speculate(self, text: str) -> None:
-        """Let the model read the prompt ``text`` would get while the endpoint is still undecided. Only the
-        prompt is read (``llm.warm``): nothing is generated for the user, stored, or run through the hooks,
-        so a cancelled speculation leaves no trace, and the real ``Session.send`` (which stores the words
-        first, as every turn does) finds the prompt in the model's cache and starts writing at once."""
+        """Get a head start on ``text`` while the endpoint is still undecided: the reply is written ahead
+        (``Session.speculate``), and the real ``Session.send`` (which stores the words first, as every turn
+        does) takes it if its prompt came out the same. Nothing is stored, played or learned before that,
+        so a dropped speculation leaves no trace. Where no reply can be written ahead (a hook that cannot
+        preview its note, ``write_ahead`` off) the model only reads the prompt (``llm.warm``), and the turn
+        finds it in the model's cache."""
         self._drop_speculation()
-        self._speculation = (text, asyncio.create_task(self._read_ahead(text)))
+        ahead = self.session.speculate(text) if self.write_ahead else None
+        self._speculation = (text, ahead or asyncio.create_task(self._read_ahead(text)))
 
     async def _read_ahead(self, text: str) -> None:
         try:
@@ -202,12 +216,13 @@ class RealtimeConversation(VoiceConversation):
             log.warning("reading ahead failed: %s", exc.one_line())
 
     def _drop_speculation(self) -> None:
-        # llama.cpp finishes reading a prompt it has begun either way; cancelling drops the one token after it.
+        # llama.cpp finishes reading a prompt it has begun either way; cancelling drops what comes after it.
         if self._speculation is not None:
             self._speculation[1].cancel()
             self._speculation = None
 
-    async def _timed_transcript(self, action: EndOfTurn) -> str:
+    async def _timed_transcript(self, action: EndOfTurn) -> tuple[str, Speculation | None]:
+        """The final words, and the reply written ahead for exactly them, if any."""
         self.marks = TurnMarks(end_of_turn=time.monotonic())
         self.on_turn(self.marks)
         text = await self._final_words(action)
@@ -217,9 +232,10 @@ class RealtimeConversation(VoiceConversation):
         speculated = action.speculated and self._speculation is not None and self._speculation[0] == text
         if not speculated:
             self._drop_speculation()
-        self._speculation = None  # used (its reading goes on for the reply) or dropped: the next turn's is new
+        ahead = self._speculation[1] if self._speculation is not None else None
+        self._speculation = None  # used (goes on for the reply) or dropped: the next turn's is new
         self.marks.speculated = speculated
-        return text
+        return text, ahead if isinstance(ahead, Speculation) else None
 
     async def _final_words(self, action: EndOfTurn) -> str:
         """The utterance's words: the pause's transcript when nothing was said since (awaited if it is
@@ -242,12 +258,13 @@ class RealtimeConversation(VoiceConversation):
             self.marks.ducked_at = time.monotonic() if hold else None
 
     def _begin_turn(self, text: str) -> None:
-        if self._start_reply(text) is None and self.marks is not None:
+        if self._start_reply(text, self._ahead) is None and self.marks is not None:
             self.marks.ended = True  # nothing heard: back to listening
 
     def _delta_arrived(self, delta: str) -> None:
-        if self.marks is not None:
+        if self.marks is not None and self.marks.first_token is None:
             self.marks.mark("first_token")
+            self.marks.written_ahead = self._ahead is not None and self._ahead.taken
 
     async def _speak(self, sentence: str, reply: SpokenReply) -> None:
         """Synthesize one sentence and queue it at once: the OS starts talking after its first sentence."""

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Protocol
 
 from os1.core.errors import InputError, NotFoundError
+from os1.core.ids import new_id
 from os1.core.messages import ChatMessage, Conversation, MessageStatus, Role, StoredMessage
 from os1.core.persona import PersonaState
 from os1.core.profile import Profile
@@ -25,6 +26,7 @@ from os1.engine.care import CareGuard, CareKind, ContinuousUse
 from os1.engine.clock import Clock, system_clock
 from os1.engine.hooks import TurnHook
 from os1.engine.prompt import build_prefix, build_prompt
+from os1.engine.speculation import Speculation
 from os1.llm.base import LLM, GenerationOptions
 from os1.persona.identity import persona_prompt
 from os1.persona.versions import current_persona
@@ -152,22 +154,42 @@ class Session:
         persona = persona_prompt(self.profile, self.persona)
         return await build_prefix(persona, dialogue, budget, self.llm.count_tokens, before)
 
-    async def speculative_prompt(self, text: str) -> list[ChatMessage] | None:
-        """The prompt ``send(text)`` would give the model, built without storing anything or running the
-        hooks: give it to ``llm.warm`` while it is not yet sure the user has finished (a spoken pause). The
-        hooks' turn note, if any, is left out, so with hooks the cache covers everything up to it."""
+    async def speculative_prompt(self, text: str, notes: bool = False,
+                                 as_of: str | None = None) -> list[ChatMessage] | None:
+        """The prompt ``send(text)`` would give the model, built without storing anything: give it to
+        ``llm.warm`` while it is not yet sure the user has finished (a spoken pause). The hooks' turn note
+        is left out unless ``notes`` (then the hooks' side-effect-free ``preview``s make it), so without
+        it the model's cache covers everything up to the note. ``as_of``: a message id made when the
+        speculation began; what was stored since (the turn's own words, when ``send`` came quickly) is left
+        out. None when ``send`` would not ask the model."""
         try:
             text = self.check_input(text)
         except InputError:
             return None
+        if notes and self.care is not None and self.care.fixed_reply(text, self.profile.user_name) is not None:
+            return None
+        as_of = as_of or new_id("msg")
         dialogue, before = await self._dialogue()
-        unsaved = StoredMessage("speculative", self.conversation.id, self.user_id, Role.USER, text, self.clock())
+        dialogue = [m for m in dialogue if m.id < as_of]
+        unsaved = StoredMessage(as_of, self.conversation.id, self.user_id, Role.USER, text, self.clock())
+        note = await self._turn_note(self._turn_of(unsaved), preview=True) if notes else ""
         persona = persona_prompt(self.profile, self.persona)
         try:
             return await build_prompt(persona, [*dialogue, unsaved], self.config.prompt_budget,
-                                      self.llm.count_tokens, before)
+                                      self.llm.count_tokens, before, note)
         except InputError:  # too long for the context: send will say so
             return None
+
+    def speculate(self, text: str) -> Speculation | None:
+        """Start writing the reply to ``text`` before it is sure the user has finished (engine/speculation.py);
+        pass it to ``send``, or ``stop`` it. None when a hook cannot tell its note ahead (no ``preview``)."""
+        if not all(callable(getattr(hook, "preview", None)) for hook in self.hooks):
+            return None
+        as_of = new_id("msg")  # now, not when the prompt is built: the turn may store the words meanwhile
+        return Speculation(self.speculative_prompt(text, notes=True, as_of=as_of), self.llm, self._options())
+
+    def _options(self) -> GenerationOptions:
+        return GenerationOptions(max_tokens=self.config.max_reply_tokens, temperature=self.config.temperature)
 
     def check_input(self, text: str) -> str:
         text = text.strip()
@@ -180,25 +202,30 @@ class Session:
             )
         return text
 
-    async def send(self, text: str, delivery: Delivery | None = None) -> AsyncGenerator[str, None]:
+    async def send(self, text: str, delivery: Delivery | None = None,
+                   speculation: Speculation | None = None) -> AsyncGenerator[str, None]:
         """Run one turn and yield the reply as it streams.
 
         Closing the iterator early (Ctrl-C, barge-in) stores the reply as truncated at what was yielded,
         or at what ``delivery`` says was heard. With a ``delivery`` the iterator ends (and the reply is
-        stored complete) only once it reports that everything was played.
+        stored complete) only once it reports that everything was played. A ``speculation`` (from
+        ``speculate(text)``) is taken when it was written for this turn's very prompt, and stopped either way.
         """
-        text = self.check_input(text)
         # Until its first delta this turn goes before the learning from other turns (engine/background.py).
         prelude = self.background.prelude()
         try:
-            async with contextlib.aclosing(self._turn(text, delivery)) as deltas:
+            text = self.check_input(text)
+            async with contextlib.aclosing(self._turn(text, delivery, speculation)) as deltas:
                 async for delta in deltas:
                     prelude.end()
                     yield delta
         finally:
             prelude.end()
+            if speculation is not None:
+                await speculation.stop()
 
-    async def _turn(self, text: str, delivery: Delivery | None) -> AsyncGenerator[str, None]:
+    async def _turn(self, text: str, delivery: Delivery | None,
+                    speculation: Speculation | None = None) -> AsyncGenerator[str, None]:
         now = self.clock()
         said = await self.store.messages.add(self.user_id, self.conversation.id, Role.USER, text, created_at=now)
         log.info("turn user=%s conversation=%s message=%s", self.user_id, self.conversation.id, said.id)
@@ -212,8 +239,10 @@ class Session:
             replies = _words(fixed.text)
         else:
             messages = await self._prompt(said, await self._turn_note(turn))
-            options = GenerationOptions(max_tokens=self.config.max_reply_tokens, temperature=self.config.temperature)
-            replies = self.llm.stream(messages, options)
+            ahead = await speculation.take(messages) if speculation is not None else None
+            replies = ahead if ahead is not None else self.llm.stream(messages, self._options())
+            if speculation is not None:
+                log.info("reply written ahead user=%s taken=%s", self.user_id, ahead is not None)
         # aclosing: when our caller stops early, the inner stream must finish (and store) right now.
         async with contextlib.aclosing(self._stream_and_store(replies, turn, delivery)) as deltas:
             async for delta in deltas:
@@ -224,13 +253,16 @@ class Session:
         return Turn(self.user_id, self.conversation.id, said.id, said.content, said.created_at,
                     user_name=self.profile.user_name, os_name=identity.name if identity else "")
 
-    async def _turn_note(self, turn: Turn) -> str:
+    async def _turn_note(self, turn: Turn, preview: bool = False) -> str:
         """The hooks' notes for this turn's prompt. A failing hook is logged and skipped: recall or mood
-        going wrong must not cost the user their reply."""
+        going wrong must not cost the user their reply. ``preview``: the notes the hooks will most likely
+        make, without their side effects (recording a nudge, forgetting), for a reply written ahead; it is
+        taken only if the real notes come out the same."""
         notes = []
         for hook in self.hooks:
             try:
-                note = await hook.before_reply(turn)
+                # speculate() checked that every hook has a preview
+                note = await (hook.preview(turn) if preview else hook.before_reply(turn))  # type: ignore[attr-defined]
             except Exception:
                 log.exception("hook %s failed before the reply user=%s", hook.name, self.user_id)
                 continue

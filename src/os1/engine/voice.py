@@ -16,6 +16,7 @@ import numpy as np
 from os1.config import Settings
 from os1.core.errors import OS1Error
 from os1.engine.session import Session
+from os1.engine.speculation import Speculation
 from os1.voice import create_stt, create_tts, create_vad
 from os1.voice.audio import SPEECH_RATE, Audio, concat, silence
 from os1.voice.base import STT, TTS, VAD
@@ -239,16 +240,19 @@ class VoiceConversation:
         self._partial = (start_ms, end_ms, text)
         return text
 
-    def _start_reply(self, text: str) -> SpokenReply | None:
-        """Start writing and speaking the answer to ``text`` in a task; None when nothing was heard."""
+    def _start_reply(self, text: str, ahead: Speculation | None = None) -> SpokenReply | None:
+        """Start writing and speaking the answer to ``text`` in a task (taking the reply ``ahead`` written
+        for it if it fits the turn); None when nothing was heard."""
         if not text:
+            if ahead is not None:
+                ahead.cancel()
             self.turns.reply_failed()
             return None
         self.captions(Caption("you", text))
         self._parts = []
         chunker = SentenceChunker()
         reply = self._reply = SpokenReply(lambda: self._speak_rest(chunker, reply))
-        self._producer = asyncio.create_task(self._produce(text, chunker, reply))
+        self._producer = asyncio.create_task(self._produce(text, chunker, reply, ahead))
         return reply
 
     async def _answer(self, text: str, now_ms: int) -> None:
@@ -267,9 +271,10 @@ class VoiceConversation:
         self._player.start(now_ms, self._parts)
         self.turns.reply_started()
 
-    async def _produce(self, text: str, chunker: SentenceChunker, reply: SpokenReply) -> None:
+    async def _produce(self, text: str, chunker: SentenceChunker, reply: SpokenReply,
+                       ahead: Speculation | None = None) -> None:
         try:
-            async with contextlib.aclosing(self.session.send(text, reply)) as deltas:
+            async with contextlib.aclosing(self.session.send(text, reply, ahead)) as deltas:
                 async for delta in deltas:
                     self._delta_arrived(delta)
                     for sentence in chunker.push(delta):

@@ -31,6 +31,7 @@ from os1.config import Settings
 from os1.core.ids import new_id
 from os1.engine.realtime import RealtimeConversation
 from os1.engine.session import Session
+from os1.engine.speculation import Speculation
 from os1.engine.voice import PAD_MS, SpokenReply, Voices, turn_config
 from os1.voice import create_echo_canceller, create_stt, create_tts, create_vad
 from os1.voice.audio import SPEECH_RATE, Audio, Samples
@@ -177,6 +178,7 @@ class SocketVoice(RealtimeConversation):
             self.emit({"type": "input_audio_buffer.committed", "item_id": self._item_id})
             if action.end_ms - action.start_ms > MAX_UTTERANCE_S * 1000:
                 self.emit(_error("too_large", f"an utterance is at most {MAX_UTTERANCE_S} s; pause now and then"))
+                self._drop_speculation()
                 self.turns.reply_failed()
                 return
         await super()._act(action, now_ms)
@@ -194,9 +196,10 @@ class SocketVoice(RealtimeConversation):
         if self.response_id is not None:
             self.emit({"type": "response.output_text.delta", "response_id": self.response_id, "delta": delta})
 
-    async def _produce(self, text: str, chunker: SentenceChunker, reply: SpokenReply) -> None:
+    async def _produce(self, text: str, chunker: SentenceChunker, reply: SpokenReply,
+                       ahead: Speculation | None = None) -> None:
         async with self.turn_lock:  # one turn at a time per user, spoken or written, on any connection
-            await super()._produce(text, chunker, reply)
+            await super()._produce(text, chunker, reply, ahead)
 
     async def _end_reply(self, now_ms: int) -> None:
         reply, response_id = self._reply, self.response_id
