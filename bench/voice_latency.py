@@ -21,20 +21,23 @@ import re
 import sys
 import tempfile
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from _common import DEFAULT_MODELS_DIR, LoadSampler, command_line, markdown_table, model_paths, percentile
-from os1.config import Settings
+from os1.config import Settings, load_settings
 from os1.core.profile import OSIdentity
 from os1.engine.paced import PacedMicrophone, PacedOutput
 from os1.engine.realtime import RealtimeConversation, TurnMarks
+from os1.engine.runtime import build_memory, care_guard, turn_hooks
 from os1.engine.session import Session, SessionConfig
 from os1.engine.voice import Voices
 from os1.llm.local import LocalLLM
+from os1.memory.episodes import Utterance as Said
+from os1.memory.service import Memory
 from os1.storage.sqlite import open_store
 from os1.voice import create_stt, create_tts, create_vad
 from os1.voice.audio import SPEECH_RATE, Audio, Samples, concat, read_wav, silence, write_wav
@@ -66,6 +69,17 @@ UTTERANCES = (
     "That sounds like a great idea.",
     "Thanks for listening, I feel better now.",
 )
+# --hooks: what the user told the OS in an earlier conversation, for memory to recall.
+EARLIER = (
+    "My dog Max is a three year old beagle who loves the park.",
+    "My sister Emma lives in Leeds and we talk every Sunday.",
+    "I work as a nurse at the city hospital, mostly night shifts.",
+    "I have a job interview at the library next Tuesday.",
+    "My mother likes it when I call her after work.",
+    "I started guitar lessons last month, it's hard on my fingers.",
+    "Sarah has been my best friend since school.",
+    "I can't sleep well when I look at my phone in bed.",
+)
 LEAD_S, TRAIL_S = 0.4, 1.5
 # Speech is where 10 ms windows reach this share of the loudest window's RMS (and an absolute floor).
 VOICED_SHARE, VOICED_FLOOR = 0.05, 0.003
@@ -91,6 +105,13 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--threads", type=int, default=1, help="CPU threads of the LLM (and of Whisper)")
     ap.add_argument("--threads-batch", type=int, help="CPU threads of the LLM reading prompts (default: --threads)")
     ap.add_argument("--max-tokens", type=int, default=96)
+    ap.add_argument("--hooks", action="store_true",
+                    help="run every turn through the care check and the turn hooks of `os1 talk` (memory, mood, "
+                    "...), with a few memories from an earlier conversation to recall (default: the bare turn)")
+    ap.add_argument("--slots", type=int, default=1,
+                    help="replies the model writes at once (2: background learning does not hold up a turn)")
+    ap.add_argument("--pause-ms", type=int, default=TurnConfig().pause_ms,
+                    help="silence after which the words so far are transcribed (and the reply written ahead)")
     ap.add_argument("--no-write-ahead", action="store_true",
                     help="at a pause only read the reply's prompt ahead, do not write the reply (as before)")
     ap.add_argument("--barge-after-s", type=float, default=1.0)
@@ -167,14 +188,32 @@ def word_error_rate(pairs: list[tuple[str, str]]) -> float:
 
 
 # -- the conversation ---------------------------------------------------------------------------------------
-async def open_session(home: Path, llm: LocalLLM, max_tokens: int) -> tuple[Session, Any]:
+async def open_session(home: Path, llm: LocalLLM, max_tokens: int, hooks: bool) -> tuple[Session, Any]:
     store = open_store(home / "os1.db")
     user = await store.users.local_user()
     profile = await store.profiles.get(user.id)
     identity = OSIdentity("Iris", "it sounded calm and bright to me.", datetime.now(UTC))
     await store.profiles.save(replace(profile, user_name="Alex", identity=identity))
-    session = await Session.open(store, llm, user.id, SessionConfig(n_ctx=N_CTX, max_reply_tokens=max_tokens))
+    config = SessionConfig(n_ctx=N_CTX, max_reply_tokens=max_tokens)
+    if not hooks:
+        return await Session.open(store, llm, user.id, config), store
+    # No deliberate pause to think after a hard message: it is a choice of the OS, not latency to measure.
+    settings = load_settings(home=home, reflect_pause_s=0)
+    memory = build_memory(settings, store, llm)
+    if memory is not None:
+        await remember_earlier(memory, store, user.id)
+    session = await Session.open(store, llm, user.id, config, new_conversation=True, care=care_guard(settings),
+                                 hooks=turn_hooks(settings, store, llm, memory))
     return session, store
+
+
+async def remember_earlier(memory: Memory, store: Any, user_id: str) -> None:
+    """An earlier conversation for the hooks to recall from (the bench's own turns are in the prompt already)."""
+    earlier = await store.conversations.create(user_id)
+    at = datetime.now(UTC) - timedelta(days=3)
+    await memory.remember(user_id, [Said(text, "Alex", at, f"earlier-{i}", earlier.id)
+                                    for i, text in enumerate(EARLIER)])
+    await memory.settle(user_id)
 
 
 async def warm_up(voices: Voices, llm: LocalLLM, session: Session, sample: Utterance) -> None:
@@ -287,12 +326,12 @@ async def converse(utterances: list[Utterance], llm: LocalLLM, voices: Voices, a
                    ) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="os1-bench-home-") as home:
         os.environ["OS1_HOME"] = home
-        session, store = await open_session(Path(home), llm, args.max_tokens)
+        session, store = await open_session(Path(home), llm, args.max_tokens, args.hooks)
         try:
             await warm_up(voices, llm, session, utterances[0])
             mic = PacedMicrophone()
             conversation = RealtimeConversation(session, voices, PlaybackBuffer(voices.tts.rate),
-                                                write_ahead=not args.no_write_ahead)
+                                                TurnConfig(pause_ms=args.pause_ms), write_ahead=not args.no_write_ahead)
             output = asyncio.create_task(PacedOutput(conversation.speaker).run())
             listening = asyncio.create_task(conversation.run(mic.chunks()))
             try:
@@ -354,7 +393,7 @@ async def main() -> None:
         sys.exit(f"model {args.model}: {skipped.get(args.model)}")
     voices = Voices(create_vad("silero"), create_stt("whisper", threads=args.threads), create_tts("hibari"))
     llm = LocalLLM(paths[args.model], n_threads=args.threads, n_threads_batch=args.threads_batch or args.threads,
-                   n_ctx=N_CTX)
+                   n_ctx=N_CTX, n_parallel=args.slots)
     try:
         with LoadSampler() as load:
             rows = await converse(utterances, llm, voices, args)
@@ -366,9 +405,10 @@ async def main() -> None:
         "command": command_line(),
         "settings": {"model": args.model, "threads_batch": args.threads_batch or args.threads,
                      "max_tokens": args.max_tokens, "barge_after_s": args.barge_after_s,
-                     "write_ahead": not args.no_write_ahead,
+                     "write_ahead": not args.no_write_ahead, "hooks": args.hooks,
+                     "slots": args.slots,
                      "voices": {"vad": voices.vad.name, "stt": voices.stt.name, "os": voices.tts.name},
-                     "chunk_ms": 20, "output_block_ms": 20, "turns": vars_of(TurnConfig())},
+                     "chunk_ms": 20, "output_block_ms": 20, "turns": vars_of(TurnConfig(pause_ms=args.pause_ms))},
         "per_utterance": rows,
     }
     print(json.dumps(report, indent=2))

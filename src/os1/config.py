@@ -141,6 +141,11 @@ class Settings(BaseSettings):
         640, ge=0, le=10000,
         description="while you speak, transcribe your words so far this often (live captions, a head start; 0: off)",
     )
+    voice_write_ahead: bool = Field(
+        True,
+        description="at a pause in your speech the model starts writing its reply before your turn has surely ended "
+        "(dropped unheard if you go on); off: it only reads the reply's prompt ahead (less work for a remote model)",
+    )
 
     @field_validator("home", mode="before")
     @classmethod

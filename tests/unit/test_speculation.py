@@ -176,3 +176,17 @@ async def test_closing_the_turn_early_stops_the_reply_written_ahead(store: SQLit
             break
     assert ahead.taken and llm.closed_early == [0]
     assert (await session.history())[-1].content == "one"
+
+
+async def test_the_server_voice_writes_ahead_only_when_the_setting_says_so(store: SQLiteStore) -> None:
+    from os1.config import load_settings
+    from os1.engine.voice import Voices
+    from os1.server.voice_ws import SocketVoice
+    from os1.testing import EnergyVAD, ScriptedSTT, ToneTTS
+
+    session = await open_session(store, TrackedLLM(["ok"]))
+    for setting in (True, False):
+        voice = SocketVoice(session, Voices(EnergyVAD(), ScriptedSTT([]), ToneTTS(0.1)),
+                            load_settings(voice_write_ahead=setting), lambda event: None, asyncio.Lock())
+        assert voice.write_ahead is setting
+        await voice.aclose()

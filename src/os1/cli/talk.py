@@ -86,7 +86,7 @@ async def _converse_live(companion: Companion, settings: Settings, sounddevice: 
     speaker = PlaybackBuffer(voices.tts.rate)
     echo = create_echo_canceller(settings.voice_echo_cancel)
     conversation = RealtimeConversation(session, voices, speaker, turn_config(settings),
-                                        captions=lambda c: show(c, name))
+                                        captions=lambda c: show(c, name), write_ahead=settings.voice_write_ahead)
     if gate.enabled:
         _toggle_on_enter(gate)
     console.print("[dim]listening — speak any time" + (" after Enter" if gate.enabled else "") + "; Ctrl-C ends[/]")

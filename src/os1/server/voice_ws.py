@@ -138,7 +138,8 @@ class SocketVoice(RealtimeConversation):
     def __init__(self, session: Session, voices: Voices, settings: Settings, emit: Emit,
                  turn_lock: asyncio.Lock, echo: EchoCanceller | None = None) -> None:
         self.socket_speaker = SocketSpeaker()
-        super().__init__(session, voices, self.socket_speaker, turn_config(settings))
+        super().__init__(session, voices, self.socket_speaker, turn_config(settings),
+                         write_ahead=settings.voice_write_ahead)
         self.emit, self.turn_lock = emit, turn_lock
         self.echo = echo or NoEchoCanceller()
         self.response_id: str | None = None

@@ -118,7 +118,7 @@ class TurnConfig:
     speech_threshold: float = 0.5  # a frame is speech from here...
     silence_threshold: float = 0.35  # ...and stays speech down to here once the user is talking (hysteresis)
     min_speech_ms: int = 96  # shorter bursts (a click, a cough) do not take the floor
-    pause_ms: int = 160  # after this much silence the partial transcript is worth having (and speculating on)
+    pause_ms: int = 96  # after this much silence the words so far are worth transcribing (and writing a reply to)
     partial_ms: int = 640  # while the user speaks, a partial hypothesis this often (0: none)
     complete_silence_ms: int = 384  # silence that ends an utterance whose transcript sounds complete
     endpoint_silence_ms: int = 600  # silence that ends it while the transcript has not come (never waited for)
