@@ -36,7 +36,6 @@ from os1.engine.runtime import build_memory, care_guard, turn_hooks
 from os1.engine.session import Session, SessionConfig
 from os1.engine.voice import Voices
 from os1.llm.local import LocalLLM
-from os1.llm.turns_first import TurnsFirst
 from os1.memory.episodes import Utterance as Said
 from os1.memory.service import Memory
 from os1.storage.sqlite import open_store
@@ -200,12 +199,11 @@ async def open_session(home: Path, llm: LocalLLM, max_tokens: int, hooks: bool) 
         return await Session.open(store, llm, user.id, config), store
     # No deliberate pause to think after a hard message: it is a choice of the OS, not latency to measure.
     settings = load_settings(home=home, reflect_pause_s=0)
-    shared = TurnsFirst(llm)  # as open_companion shares the model between turns and learning
-    memory = build_memory(settings, store, shared.learning)
+    memory = build_memory(settings, store, llm)
     if memory is not None:
         await remember_earlier(memory, store, user.id)
-    session = await Session.open(store, shared.turns, user.id, config, new_conversation=True,
-                                 care=care_guard(settings), hooks=turn_hooks(settings, store, shared.learning, memory))
+    session = await Session.open(store, llm, user.id, config, new_conversation=True, care=care_guard(settings),
+                                 hooks=turn_hooks(settings, store, llm, memory))
     return session, store
 
 

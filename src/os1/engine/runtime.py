@@ -21,7 +21,6 @@ from os1.engine.persona import persona_hook
 from os1.engine.session import Session, SessionConfig
 from os1.llm.base import LLM, create_llm
 from os1.llm.queue import FairLLM, for_user
-from os1.llm.turns_first import TurnsFirst
 from os1.memory.llm_facts import LLMExtractor
 from os1.memory.service import Memory
 from os1.persona.emotion import read_emotion
@@ -77,11 +76,8 @@ async def open_companion(settings: Settings) -> Companion:
     except BaseException:
         await store.close()
         raise
-    # One slot for one user: a reply stops the learning's request in flight (llm/turns_first.py).
-    shared = TurnsFirst(llm)
-    learning = shared.learning
-    hooks = turn_hooks(settings, store, learning, build_memory(settings, store, learning))
-    return Companion(settings, store, shared.turns, user, care_guard(settings), hooks)
+    hooks = turn_hooks(settings, store, llm, build_memory(settings, store, llm))
+    return Companion(settings, store, llm, user, care_guard(settings), hooks)
 
 
 @dataclass

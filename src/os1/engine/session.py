@@ -28,7 +28,6 @@ from os1.engine.hooks import TurnHook
 from os1.engine.prompt import build_prefix, build_prompt
 from os1.engine.speculation import Speculation
 from os1.llm.base import LLM, GenerationOptions
-from os1.llm.turns_first import Preempted
 from os1.persona.identity import persona_prompt
 from os1.persona.versions import current_persona
 from os1.storage.base import Store
@@ -281,8 +280,6 @@ class Session:
     async def _run_after(self, hook: TurnHook, turn: Turn, reply: Reply) -> None:
         try:
             await hook.after_reply(turn, reply)
-        except Preempted:  # the user's next turn needed the model: an expected stop, not a failure
-            log.info("hook %s gave the model to a turn user=%s", hook.name, self.user_id)
         except Exception:
             log.exception("hook %s failed after the reply user=%s", hook.name, self.user_id)
 

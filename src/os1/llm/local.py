@@ -64,11 +64,7 @@ class LocalLLM:
         self.last_timings: dict[str, Any] = {}
 
     async def stream(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> AsyncGenerator[str, None]:
-        async with contextlib.aclosing(self._deltas(_request(messages, options, stream=True))) as deltas:
-            async for delta in deltas:
-                yield delta
-
-    async def _deltas(self, request: dict[str, Any]) -> AsyncGenerator[str, None]:
+        request = _request(messages, options, stream=True)
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()
         stop = threading.Event()
@@ -104,12 +100,14 @@ class LocalLLM:
     async def complete_json(
         self, messages: Sequence[ChatMessage], schema: dict[str, Any], options: GenerationOptions
     ) -> dict[str, Any]:
-        # Streamed, like a reply, so that cancelling it (a turn needs the model) stops llama.cpp at once.
-        request = _request(messages, options, stream=True)
+        request = _request(messages, options, stream=False)
         request["response_format"] = {"type": "json_schema", "json_schema": {"schema": schema}}
-        async with contextlib.aclosing(self._deltas(request)) as deltas:
-            text = "".join([delta async for delta in deltas])
-        return parse_json_object(text, self.name)
+        try:
+            result = await asyncio.to_thread(self._server.handle_chat_completions, request)
+        except RuntimeError as exc:  # e.g. the reply hit max_tokens before the JSON was complete
+            raise BackendError(f"local model gave no valid JSON: {exc}", "try again or use a larger model") from exc
+        _raise_on_error(result)
+        return parse_json_object(result["choices"][0]["message"]["content"] or "", self.name)
 
     async def warm(self, messages: Sequence[ChatMessage]) -> None:
         # One generated token is the cheapest request that leaves the prompt's KV cache in the slot.
