@@ -20,6 +20,7 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,12 +30,14 @@ import numpy as np
 
 from _common import DEFAULT_MODELS_DIR, LoadSampler, command_line, markdown_table, model_paths, percentile
 from os1.config import Settings, load_settings
+from os1.core.messages import ChatMessage
 from os1.core.profile import OSIdentity
 from os1.engine.paced import PacedMicrophone, PacedOutput
 from os1.engine.realtime import RealtimeConversation, TurnMarks
 from os1.engine.runtime import build_memory, care_guard, turn_hooks
 from os1.engine.session import Session, SessionConfig
 from os1.engine.voice import Voices
+from os1.llm.base import GenerationOptions
 from os1.llm.local import LocalLLM
 from os1.memory.episodes import Utterance as Said
 from os1.memory.service import Memory
@@ -188,6 +191,21 @@ def word_error_rate(pairs: list[tuple[str, str]]) -> float:
 
 
 # -- the conversation ---------------------------------------------------------------------------------------
+class TimedLLM(LocalLLM):
+    """Keeps llama.cpp's timings of each reply that ran to its end (not warm-ups), by the user's words: how
+    much prompt the turn still had to read (``prompt_n``), and how long that took."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.replies: dict[str, dict[str, Any]] = {}
+
+    async def stream(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> AsyncGenerator[str, None]:
+        async for delta in super().stream(messages, options):
+            yield delta
+        if options.max_tokens > 1 and messages:
+            self.replies[messages[-1].content] = dict(self.last_timings)
+
+
 async def open_session(home: Path, llm: LocalLLM, max_tokens: int, hooks: bool) -> tuple[Session, Any]:
     store = open_store(home / "os1.db")
     user = await store.users.local_user()
@@ -255,7 +273,16 @@ class Dialogue:
                   f"{row.get('barge_in_stop_ms', '-')} ms, heard {row['transcript']!r}", file=sys.stderr)
         await until(lambda: answer is None or answer.ended or self._os_spoke_for(self.args.barge_after_s),
                     self.args.timeout_s)
+        self._note_prompt_reading(rows)
         return rows
+
+    def _note_prompt_reading(self, rows: list[dict[str, Any]]) -> None:
+        """How much prompt each reply still had to read, and how long it took, where the reply ran to its end
+        (``--barge-after-s 0``: then every one does)."""
+        replies = getattr(self.conversation.session.llm, "replies", {})
+        for row in rows:
+            read = replies.get(row.pop("answered", None), {})
+            row["prompt_read"], row["prompt_read_ms"] = read.get("prompt_n"), read.get("prompt_ms")
 
     def _os_spoke_for(self, seconds: float) -> bool:
         speaker = self.conversation.speaker
@@ -287,6 +314,7 @@ class Dialogue:
             row.update(timings(answer, voice_end))
             row["speculated"] = answer.speculated
             row["written_ahead"] = answer.written_ahead
+            row["answered"] = answer.text
             row["first_chunk"] = answer.first_chunk
         return row, answer
 
@@ -392,7 +420,7 @@ async def main() -> None:
     if not paths:
         sys.exit(f"model {args.model}: {skipped.get(args.model)}")
     voices = Voices(create_vad("silero"), create_stt("whisper", threads=args.threads), create_tts("hibari"))
-    llm = LocalLLM(paths[args.model], n_threads=args.threads, n_threads_batch=args.threads_batch or args.threads,
+    llm = TimedLLM(paths[args.model], n_threads=args.threads, n_threads_batch=args.threads_batch or args.threads,
                    n_ctx=N_CTX, n_parallel=args.slots)
     try:
         with LoadSampler() as load:
