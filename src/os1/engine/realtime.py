@@ -5,8 +5,9 @@ It is ``VoiceConversation`` (same turn-taking, transcription reuse, Session deli
 things file mode does not need: the answer runs in a task while frames keep coming (so the user can be
 heard while the OS thinks or speaks), audio goes to a ``PlaybackBuffer`` that the output pulls from at its
 own pace, and a reply cut short is cancelled, so the LLM stops writing what nobody will hear. Pause
-transcripts are made in the background (a slow one never holds up the endpoint) and the model reads the
-prompt of the pause's words ahead; a possible barge-in holds the voice before the gate confirms it.
+transcripts are made in the background (a slow one never holds up the endpoint) and the model writes the
+reply to the pause's words ahead (engine/speculation.py); a possible barge-in holds the voice before the gate
+confirms it.
 Live mode (a sound card) and ``bench/voice_latency.py`` (a paced recording) drive it the same way.
 """
 
@@ -56,7 +57,7 @@ class TurnMarks:
     first_played: float | None = None  # the output took the first sample
     ducked_at: float | None = None  # the user's speech held playback (the audible stop of a barge-in)
     interrupted_at: float | None = None  # playback was stopped by the user barging in (the gate confirmed it)
-    speculated: bool = False  # the model had been reading this prompt since the pause
+    speculated: bool = False  # the final words are the pause's: the model got a head start on them
     written_ahead: bool = False  # ...and the reply it wrote ahead (since the pause) was taken by the turn
     ended: bool = False  # the reply is over (played out, cut, failed, or there was nothing to say)
 
@@ -318,3 +319,4 @@ class RealtimeConversation(VoiceConversation):
         if self.marks is not None:
             self.marks.ended = True
             log.info("voice turn: %s", self.marks.summary())
+        self._ahead = None  # the reply is over: its buffer need not outlive it
