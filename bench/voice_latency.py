@@ -39,6 +39,7 @@ from os1.engine.session import Session, SessionConfig
 from os1.engine.voice import Voices
 from os1.llm.base import GenerationOptions
 from os1.llm.local import LocalLLM
+from os1.llm.quiet import lanes
 from os1.memory.episodes import Utterance as Said
 from os1.memory.service import Memory
 from os1.storage.sqlite import open_store
@@ -113,6 +114,10 @@ def parse_args() -> argparse.Namespace:
                     "...), with a few memories from an earlier conversation to recall (default: the bare turn)")
     ap.add_argument("--slots", type=int, default=1,
                     help="replies the model writes at once (2: background learning does not hold up a turn)")
+    ap.add_argument("--learn-after-quiet-s", type=float,
+                    default=Settings.model_fields["voice_learn_after_quiet_s"].default,
+                    help="with --hooks: the hooks' own model work waits for a lull this long, as in `os1 talk` "
+                    "(0: at once)")
     ap.add_argument("--pause-ms", type=int, default=TurnConfig().pause_ms,
                     help="silence after which the words so far are transcribed (and the reply written ahead)")
     ap.add_argument("--no-write-ahead", action="store_true",
@@ -206,7 +211,8 @@ class TimedLLM(LocalLLM):
             self.replies[messages[-1].content] = dict(self.last_timings)
 
 
-async def open_session(home: Path, llm: LocalLLM, max_tokens: int, hooks: bool) -> tuple[Session, Any]:
+async def open_session(home: Path, llm: LocalLLM, max_tokens: int, hooks: bool,
+                       learn_after_quiet_s: float) -> tuple[Session, Any]:
     store = open_store(home / "os1.db")
     user = await store.users.local_user()
     profile = await store.profiles.get(user.id)
@@ -217,11 +223,12 @@ async def open_session(home: Path, llm: LocalLLM, max_tokens: int, hooks: bool) 
         return await Session.open(store, llm, user.id, config), store
     # No deliberate pause to think after a hard message: it is a choice of the OS, not latency to measure.
     settings = load_settings(home=home, reflect_pause_s=0)
-    memory = build_memory(settings, store, llm)
+    talking, learning = lanes(llm, learn_after_quiet_s)  # as `os1 talk` opens its companion
+    memory = build_memory(settings, store, learning)
     if memory is not None:
         await remember_earlier(memory, store, user.id)
-    session = await Session.open(store, llm, user.id, config, new_conversation=True, care=care_guard(settings),
-                                 hooks=turn_hooks(settings, store, llm, memory))
+    session = await Session.open(store, talking, user.id, config, new_conversation=True, care=care_guard(settings),
+                                 hooks=turn_hooks(settings, store, learning, memory))
     return session, store
 
 
@@ -354,7 +361,7 @@ async def converse(utterances: list[Utterance], llm: LocalLLM, voices: Voices, a
                    ) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="os1-bench-home-") as home:
         os.environ["OS1_HOME"] = home
-        session, store = await open_session(Path(home), llm, args.max_tokens, args.hooks)
+        session, store = await open_session(Path(home), llm, args.max_tokens, args.hooks, args.learn_after_quiet_s)
         try:
             await warm_up(voices, llm, session, utterances[0])
             mic = PacedMicrophone()
@@ -434,6 +441,7 @@ async def main() -> None:
         "settings": {"model": args.model, "threads_batch": args.threads_batch or args.threads,
                      "max_tokens": args.max_tokens, "barge_after_s": args.barge_after_s,
                      "write_ahead": not args.no_write_ahead, "hooks": args.hooks,
+                     "learn_after_quiet_s": args.learn_after_quiet_s if args.hooks else None,
                      "slots": args.slots,
                      "voices": {"vad": voices.vad.name, "stt": voices.stt.name, "os": voices.tts.name},
                      "chunk_ms": 20, "output_block_ms": 20, "turns": vars_of(TurnConfig(pause_ms=args.pause_ms))},

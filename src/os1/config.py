@@ -146,6 +146,12 @@ class Settings(BaseSettings):
         description="at a pause in your speech the model starts writing its reply before your turn has surely ended "
         "(dropped unheard if you go on); off: it only reads the reply's prompt ahead (less work for a remote model)",
     )
+    voice_learn_after_quiet_s: float = Field(
+        20.0,
+        ge=0,
+        description="in a spoken conversation the OS's own model work (reflection; fact and emotion reading when on) "
+        "waits until the model has been free this many seconds, so it never holds up a reply (0: at once)",
+    )
 
     @field_validator("home", mode="before")
     @classmethod

@@ -24,9 +24,10 @@ def prepare_model(settings: Settings) -> None:
         join_parts(model, settings.models_dir, lambda done, total: bar.update(task, completed=done, total=total))
 
 
-async def loading(settings: Settings) -> Companion:
-    """Open the companion: database, then the model, with a spinner while it loads."""
+async def loading(settings: Settings, *, learn_when_quiet_s: float = 0.0) -> Companion:
+    """Open the companion: database, then the model, with a spinner while it loads (``learn_when_quiet_s``:
+    see ``open_companion``)."""
     prepare_model(settings)
     label = settings.model if settings.llm_backend == "local" else settings.llm_backend
     with console.status(f"[italic]waking up ({label})…[/]", spinner="dots"):
-        return await open_companion(settings)
+        return await open_companion(settings, learn_when_quiet_s=learn_when_quiet_s)

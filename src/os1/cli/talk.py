@@ -42,7 +42,7 @@ def talk(
         return
     recording = read_wav(input)  # a bad file fails now, not after the models loaded
     with asyncio.Runner() as runner:
-        companion = runner.run(loading(settings))
+        companion = runner.run(loading(settings, learn_when_quiet_s=settings.voice_learn_after_quiet_s))
         try:
             said = runner.run(_answer_file(companion, settings, recording, new))
         finally:
@@ -68,7 +68,7 @@ async def _answer_file(companion: Companion, settings: Settings, recording: Audi
 
 def talk_live(settings: Settings, sounddevice: Any, new: bool, push_to_talk: bool) -> None:
     with asyncio.Runner() as runner:
-        companion = runner.run(loading(settings))
+        companion = runner.run(loading(settings, learn_when_quiet_s=settings.voice_learn_after_quiet_s))
         try:
             runner.run(_converse_live(companion, settings, sounddevice, new, PushToTalk(push_to_talk)))
         except KeyboardInterrupt:

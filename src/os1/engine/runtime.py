@@ -21,6 +21,7 @@ from os1.engine.persona import persona_hook
 from os1.engine.session import Session, SessionConfig
 from os1.llm.base import LLM, create_llm
 from os1.llm.queue import FairLLM, for_user
+from os1.llm.quiet import lanes
 from os1.memory.llm_facts import LLMExtractor
 from os1.memory.service import Memory
 from os1.persona.emotion import read_emotion
@@ -68,15 +69,18 @@ async def open_store_for(settings: Settings) -> tuple[Store, User]:
     return store, await store.users.local_user()
 
 
-async def open_companion(settings: Settings) -> Companion:
-    """Open the database first (cheap, and it must work even when the model does not), then the model."""
+async def open_companion(settings: Settings, *, learn_when_quiet_s: float = 0.0) -> Companion:
+    """Open the database first (cheap, and it must work even when the model does not), then the model.
+    ``learn_when_quiet_s``: the hooks' own model requests wait until the conversation has not used the
+    model for that long (llm/quiet.py; a spoken conversation wants it, a typed one does not)."""
     store, user = await open_store_for(settings)
     try:
-        llm = create_llm(settings)  # joins chunked packaged weights on first use (the CLI shows progress)
+        model = create_llm(settings)  # joins chunked packaged weights on first use (the CLI shows progress)
     except BaseException:
         await store.close()
         raise
-    hooks = turn_hooks(settings, store, llm, build_memory(settings, store, llm))
+    llm, learning = lanes(model, learn_when_quiet_s)
+    hooks = turn_hooks(settings, store, learning, build_memory(settings, store, learning))
     return Companion(settings, store, llm, user, care_guard(settings), hooks)
 
 
